@@ -1,0 +1,241 @@
+/**
+ * The connector: Buildbot's `master.db.changesources` API over the event log.
+ */
+import { Level } from 'level'
+import type { Observable } from 'rxjs'
+import { ChangeStream } from './change-stream.js'
+import {
+  ChangeSourceAlreadyClaimedError,
+  ChangeSourcesError,
+  ClosedError,
+  InvalidArgumentError,
+  LocationLockedError,
+  OpenFailedError,
+  ReadFailedError,
+} from './errors.js'
+import type { ChangeRecord } from './events.js'
+import { LevelLogStore, type AnyLevel } from './level-log-store.js'
+import type { LogStore } from './log-store.js'
+import { reserveLocation } from './open-locations.js'
+import {
+  findIdByName,
+  getChangeSource,
+  getChangeSources,
+  GENESIS_HASH,
+  type ChangeSource,
+  type ChangeSourcesFilter,
+  type ChangeSourcesState,
+} from './projection.js'
+import { decodeRecord } from './record-codec.js'
+import { replay } from './replay.js'
+import { checkFilter, checkId, checkMasterIdOrNull, checkName, readOwn } from './validate.js'
+import { Writer } from './writer.js'
+
+export interface OpenOptions {
+  /** A folder for an embedded LevelDB database, created if missing. Give this or `db`. */
+  location?: string
+  /** An abstract-level database to use instead (memory-level, a sublevel, …); it is opened if needed, and not closed by close(). */
+  db?: AnyLevel
+  /**
+   * true (the default): an acknowledged change survives a crash of the machine (each batch is
+   * fsynced). false: it survives a crash of the process, not of the machine.
+   */
+  sync?: boolean
+  /** The clock for record timestamps, in milliseconds since the epoch. Defaults to Date.now. */
+  now?: () => number
+}
+
+export class ChangeSources {
+  readonly #store: LogStore
+  readonly #writer: Writer
+  readonly #stream: ChangeStream
+  readonly #release: () => Promise<void>
+  #closing: Promise<void> | undefined
+
+  /** Live records, each published once it is durable, in seq order. Completes on close(). */
+  readonly changes$: Observable<ChangeRecord>
+
+  private constructor(store: LogStore, state: ChangeSourcesState, now: () => number, release: () => Promise<void>) {
+    this.#store = store
+    this.#stream = new ChangeStream()
+    this.changes$ = this.#stream.changes$
+    this.#writer = new Writer({ state, store, now, publish: (records) => this.#stream.publish(records) })
+    this.#release = release
+  }
+
+  static async open(options: OpenOptions): Promise<ChangeSources> {
+    const { location, db, sync, now } = checkOpenOptions(options)
+    let database: AnyLevel
+    let release: () => Promise<void>
+    if (location !== undefined) {
+      const unreserve = reserveLocation(location)
+      database = new Level(location)
+      release = async () => {
+        try {
+          await database.close()
+        } finally {
+          unreserve()
+        }
+      }
+    } else {
+      database = db!
+      release = async () => {}
+    }
+    try {
+      try {
+        await database.open()
+      } catch (error) {
+        throw openError(location, error)
+      }
+      let store: LevelLogStore
+      let state: ChangeSourcesState
+      try {
+        store = await LevelLogStore.open(database, { sync })
+        state = await replay(store.read({ from: 1 }))
+      } catch (error) {
+        if (error instanceof ChangeSourcesError) throw error
+        throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+      }
+      return new ChangeSources(store, state, now, release)
+    } catch (error) {
+      await release().catch(() => {})
+      throw error
+    }
+  }
+
+  /** The seq of the last record in the log (0 when it is empty). */
+  get head(): number {
+    return this.#writer.state.seq
+  }
+
+  async findChangeSourceId(name: string): Promise<number> {
+    this.#checkOpen('findChangeSourceId')
+    const checkedName = checkName(name)
+    // An existing name keeps its id forever, so it needs no place in the write queue.
+    const known = findIdByName(this.#writer.state, checkedName)
+    if (known !== undefined) return known
+    const outcome = await this.#writer.submit({ type: 'RegisterChangeSource', name: checkedName })
+    return findIdByName(outcome.state, checkedName)!
+  }
+
+  async setChangeSourceMaster(changesourceid: number, masterid: number | null): Promise<void> {
+    this.#checkOpen('setChangeSourceMaster')
+    const id = checkId('changesourceid', changesourceid)
+    const master = checkMasterIdOrNull('masterid', masterid)
+    await this.#writer.submit(
+      master === null
+        ? { type: 'ReleaseChangeSource', changesourceid: id }
+        : { type: 'ClaimChangeSource', changesourceid: id, masterid: master },
+    )
+  }
+
+  async trySetChangeSourceMaster(changesourceid: number, masterid: number | null): Promise<boolean> {
+    try {
+      await this.setChangeSourceMaster(changesourceid, masterid)
+      return true
+    } catch (error) {
+      if (error instanceof ChangeSourceAlreadyClaimedError) return false
+      throw error
+    }
+  }
+
+  async getChangeSource(changesourceid: number): Promise<ChangeSource | null> {
+    this.#checkOpen('getChangeSource')
+    return getChangeSource(this.#writer.state, checkId('changesourceid', changesourceid))
+  }
+
+  async getChangeSources(filter?: ChangeSourcesFilter): Promise<ChangeSource[]> {
+    this.#checkOpen('getChangeSources')
+    return getChangeSources(this.#writer.state, checkFilter(filter))
+  }
+
+  async masterDeactivated(masterid: number): Promise<number[]> {
+    this.#checkOpen('masterDeactivated')
+    const outcome = await this.#writer.submit({ type: 'DeactivateMaster', masterid: checkId('masterid', masterid) })
+    return outcome.records.map((record) => record.changesourceid)
+  }
+
+  /** The records from seq `from` (default 1) on, then the live ones: no gap, no duplicate. */
+  watch(options: { from?: number } = {}): Observable<ChangeRecord> {
+    this.#checkOpen('watch')
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
+    const { from } = readOwn(options, 'options', ['from'])
+    const start = from === undefined ? 1 : checkId('options.from', from)
+    return this.#stream.watch(start, () => this.head, (first, last) => this.#readRecords(first, last))
+  }
+
+  /** Waits for the pending writes, completes the streams, and closes the database if it opened it. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#writer.idle()
+      await this.#stream.complete()
+      await this.#store.close()
+      await this.#release()
+    })()
+    return this.#closing
+  }
+
+  async *#readRecords(from: number, to: number): AsyncIterable<readonly ChangeRecord[]> {
+    let previousHash = GENESIS_HASH
+    try {
+      if (from > 1) {
+        for await (const [before] of this.#store.read({ from: from - 1, to: from - 1 })) {
+          previousHash = (JSON.parse(before!.value) as { hash: string }).hash
+        }
+      }
+      for await (const chunk of this.#store.read({ from, to })) {
+        yield chunk.map((entry) => {
+          const record = decodeRecord(entry.seq, entry.value, previousHash)
+          previousHash = record.hash
+          return record
+        })
+      }
+    } catch (error) {
+      throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
+    }
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#closing !== undefined) throw new ClosedError(operation)
+  }
+}
+
+function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db'>> & Pick<OpenOptions, 'location' | 'db'> {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
+  const { location, db, sync, now } = readOwn(options, 'options', ['location', 'db', 'sync', 'now'])
+  if ((location === undefined) === (db === undefined)) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location and db', options)
+  }
+  if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
+    throw new InvalidArgumentError('options.location', 'a non-empty path', location)
+  }
+  if (db !== undefined && !isAbstractLevel(db)) throw new InvalidArgumentError('options.db', 'an abstract-level database', db)
+  if (sync !== undefined && typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync', 'a boolean', sync)
+  if (now !== undefined && typeof now !== 'function') throw new InvalidArgumentError('options.now', 'a function', now)
+  return {
+    location: location as string | undefined,
+    db: db as AnyLevel | undefined,
+    sync: (sync as boolean | undefined) ?? true,
+    now: (now as (() => number) | undefined) ?? Date.now,
+  }
+}
+
+function isAbstractLevel(value: unknown): value is AnyLevel {
+  const candidate = value as Partial<AnyLevel> | null
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.open === 'function' &&
+    typeof candidate.batch === 'function' &&
+    typeof candidate.iterator === 'function' &&
+    typeof candidate.keyEncoding === 'function'
+  )
+}
+
+function openError(location: string | undefined, error: unknown): ChangeSourcesError {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause
+  if (location !== undefined && cause?.code === 'LEVEL_LOCKED') {
+    return new LocationLockedError(location, 'another-process', { cause: error })
+  }
+  return new OpenFailedError(`the database could not be opened: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+}

@@ -1,0 +1,190 @@
+/**
+ * Every error this package raises is a `ChangeSourcesError` with a stable string `code`.
+ * Codes are a contract (see docs/errors.md); messages are for people and may change.
+ */
+
+/** The codes, one per error class. */
+export const ErrorCode = {
+  alreadyClaimed: 'CHANGESOURCES_ALREADY_CLAIMED',
+  unknownChangeSource: 'CHANGESOURCES_UNKNOWN_CHANGE_SOURCE',
+  invalidArgument: 'CHANGESOURCES_INVALID_ARGUMENT',
+  closed: 'CHANGESOURCES_CLOSED',
+  locked: 'CHANGESOURCES_LOCKED',
+  openFailed: 'CHANGESOURCES_OPEN_FAILED',
+  corruptLog: 'CHANGESOURCES_CORRUPT_LOG',
+  unknownSchemaVersion: 'CHANGESOURCES_UNKNOWN_SCHEMA_VERSION',
+  writeFailed: 'CHANGESOURCES_WRITE_FAILED',
+  readFailed: 'CHANGESOURCES_READ_FAILED',
+  appendConflict: 'CHANGESOURCES_APPEND_CONFLICT',
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+export class ChangeSourcesError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  // The name follows the subclass so that stack traces and `String(error)` say which error it is.
+  override get name(): string {
+    return this.constructor.name
+  }
+}
+
+/** `setChangeSourceMaster` asked for a change source that another master holds. */
+export class ChangeSourceAlreadyClaimedError extends ChangeSourcesError {
+  constructor(
+    readonly changesourceid: number,
+    readonly changesourceName: string,
+    readonly holderMasterid: number,
+    readonly requestedMasterid: number,
+  ) {
+    super(
+      ErrorCode.alreadyClaimed,
+      `change source ${changesourceid} (${JSON.stringify(changesourceName)}) is already claimed by master ${holderMasterid}; ` +
+        `master ${requestedMasterid} cannot claim it`,
+    )
+  }
+}
+
+/** A claim or release named a change source id that was never registered. */
+export class UnknownChangeSourceError extends ChangeSourcesError {
+  constructor(readonly changesourceid: number) {
+    super(ErrorCode.unknownChangeSource, `there is no change source with id ${changesourceid}`)
+  }
+}
+
+/** An argument had the wrong type or value; `argument` names it. */
+export class InvalidArgumentError extends ChangeSourcesError {
+  constructor(
+    readonly argument: string,
+    expectation: string,
+    received: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.invalidArgument, `${argument} must be ${expectation}; received ${describe(received)}`, options)
+  }
+}
+
+/** The component was used after `close()` began. */
+export class ClosedError extends ChangeSourcesError {
+  constructor(operation: string) {
+    super(ErrorCode.closed, `cannot ${operation}: the change sources component is closed`)
+  }
+}
+
+/** The location is already open, in this process or in another one. */
+export class LocationLockedError extends ChangeSourcesError {
+  constructor(
+    readonly location: string,
+    readonly heldBy: 'this-process' | 'another-process',
+    options?: { cause?: unknown },
+  ) {
+    super(
+      ErrorCode.locked,
+      heldBy === 'this-process'
+        ? `${location} is already open in this process; close it before opening it again`
+        : `${location} is locked by another process (LevelDB allows one process per database)`,
+      options,
+    )
+  }
+}
+
+/** The database could not be opened, or the log could not be read while opening, for a reason other than a lock. */
+export class OpenFailedError extends ChangeSourcesError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.openFailed, message, options)
+  }
+}
+
+/** A stored record does not read back as the record that was written; `seq` names it where it is known. */
+export class CorruptLogError extends ChangeSourcesError {
+  constructor(
+    readonly seq: number | undefined,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.corruptLog, seq === undefined ? `the log is damaged: ${problem}` : `the log is damaged at seq ${seq}: ${problem}`, options)
+  }
+}
+
+/** A stored record carries a schema version this code does not know (written by a newer version of this package). */
+export class UnknownSchemaVersionError extends ChangeSourcesError {
+  constructor(
+    readonly seq: number,
+    readonly version: unknown,
+  ) {
+    super(
+      ErrorCode.unknownSchemaVersion,
+      `the record at seq ${seq} has schema version ${describe(version)}, which this version of changesources cannot read`,
+    )
+  }
+}
+
+/** Appending a batch to the log failed; none of the commands in the batch took effect. `cause` is the store's error. */
+export class WriteFailedError extends ChangeSourcesError {
+  constructor(options: { cause: unknown }) {
+    super(ErrorCode.writeFailed, `appending to the log failed, nothing was written: ${messageOf(options.cause)}`, options)
+  }
+}
+
+/** Reading the log failed. `cause` is the store's error. */
+export class ReadFailedError extends ChangeSourcesError {
+  constructor(options: { cause: unknown }) {
+    super(ErrorCode.readFailed, `reading the log failed: ${messageOf(options.cause)}`, options)
+  }
+}
+
+/** The log's head was not where the writer expected it: another writer appended first. */
+export class AppendConflictError extends ChangeSourcesError {
+  constructor(
+    readonly expectedHead: number,
+    readonly actualHead: number,
+  ) {
+    super(ErrorCode.appendConflict, `expected the log to end at seq ${expectedHead}, but it ends at seq ${actualHead}`)
+  }
+}
+
+/** True when `error` is one of ours (and has `code`, when given); works across duplicate installs of this package. */
+export function isChangeSourcesError(error: unknown, code?: ErrorCode): error is ChangeSourcesError {
+  if (typeof error !== 'object' || error === null) return false
+  const errorCode = (error as { code?: unknown }).code
+  if (typeof errorCode !== 'string' || !errorCode.startsWith('CHANGESOURCES_')) return false
+  return code === undefined || errorCode === code
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+// Describes a rejected value without ever throwing: the value may be a revoked proxy, a symbol,
+// or an object whose toString throws.
+export function describe(value: unknown): string {
+  try {
+    switch (typeof value) {
+      case 'string':
+        return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value)
+      case 'number':
+        return Object.is(value, -0) ? '-0' : String(value)
+      case 'bigint':
+        return `${value}n`
+      case 'symbol':
+        return 'a symbol'
+      case 'function':
+        return 'a function'
+      case 'undefined':
+        return 'undefined'
+      case 'boolean':
+        return String(value)
+      default:
+        if (value === null) return 'null'
+        if (Array.isArray(value)) return 'an array'
+        return 'an object'
+    }
+  } catch {
+    return 'an unprintable value'
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The embedded log store: one LevelDB database (or any abstract-level database), one key per record.
+ */
+import type { AbstractLevel } from 'abstract-level'
+import { AppendConflictError } from './errors.js'
+import type { LogStore, StoredEntry } from './log-store.js'
+
+/** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
+export type AnyLevel = AbstractLevel<any, any, any>
+
+const LOG_PREFIX = 'log!'
+// After every hex digit, so that `lt: LOG_END` bounds the log's keys.
+const LOG_END = 'log!~'
+const READ_CHUNK = 1000
+
+// Fixed-width hex, so that LevelDB's byte order is seq order (seqs stay below 2^53: 14 hex digits).
+export function logKey(seq: number): string {
+  return LOG_PREFIX + seq.toString(16).padStart(16, '0')
+}
+
+export function seqOfKey(key: string): number {
+  return Number.parseInt(key.slice(LOG_PREFIX.length), 16)
+}
+
+export class LevelLogStore implements LogStore {
+  readonly #db: AnyLevel
+  readonly #sync: boolean
+  #head: number
+
+  private constructor(db: AnyLevel, sync: boolean, head: number) {
+    this.#db = db
+    this.#sync = sync
+    this.#head = head
+  }
+
+  /**
+   * Wraps an open database. Keys and values are strings; a database with other default encodings
+   * is used through a sublevel that fixes them.
+   */
+  static async open(db: AnyLevel, options: { sync: boolean }): Promise<LevelLogStore> {
+    const utf8 = db.keyEncoding().commonName === 'utf8' && db.valueEncoding().commonName === 'utf8'
+    const strings: AnyLevel = utf8 ? db : db.sublevel('changesources', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+    const last = await strings.keys({ gte: LOG_PREFIX, lt: LOG_END, reverse: true, limit: 1 }).all()
+    return new LevelLogStore(strings, options.sync, last.length === 0 ? 0 : seqOfKey(last[0] as string))
+  }
+
+  get head(): number {
+    return this.#head
+  }
+
+  async *read(range: { from: number; to?: number }): AsyncIterable<readonly StoredEntry[]> {
+    const to = range.to ?? Number.MAX_SAFE_INTEGER
+    if (range.from > to) return
+    const iterator = this.#db.iterator({ gte: logKey(Math.max(1, range.from)), lte: logKey(to) })
+    try {
+      while (true) {
+        const chunk = (await iterator.nextv(READ_CHUNK)) as Array<[string, string]>
+        if (chunk.length === 0) return
+        yield chunk.map(([key, value]) => ({ seq: seqOfKey(key), value }))
+      }
+    } finally {
+      await iterator.close()
+    }
+  }
+
+  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+    // One process holds the LevelDB lock and this object serializes its appends, so the head in
+    // memory is the head on disk; the check guards against a caller that lost track of it.
+    if (expectedHead !== this.#head) throw new AppendConflictError(expectedHead, this.#head)
+    if (entries.length === 0) return
+    // The chained form: the array form copies every operation with the options spread into it.
+    const batch = this.#db.batch()
+    for (const entry of entries) batch.put(logKey(entry.seq), entry.value)
+    await batch.write({ sync: this.#sync })
+    this.#head = entries[entries.length - 1]!.seq
+  }
+
+  async close(): Promise<void> {
+    // The database itself is closed by whoever opened it (see change-sources.ts).
+  }
+}

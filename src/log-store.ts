@@ -1,0 +1,29 @@
+/**
+ * The log store: where encoded records live. Small on purpose, so that a shared-database store for
+ * a cluster of masters can stand in for the embedded LevelDB one.
+ *
+ * A store holds strings keyed by seq and knows nothing of their meaning; decoding, the hash chain
+ * and the rules live above it.
+ */
+
+export interface StoredEntry {
+  readonly seq: number
+  readonly value: string
+}
+
+export interface LogStore {
+  /** The seq of the last stored entry; 0 when the log is empty. */
+  readonly head: number
+  /**
+   * The entries from `from` to `to` (inclusive; `to` defaults to the head), in seq order, in chunks.
+   * Pull-based: memory stays bounded by the chunk size however long the range.
+   */
+  read(range: { from: number; to?: number }): AsyncIterable<readonly StoredEntry[]>
+  /**
+   * Appends `entries` (seqs head+1, head+2, …) atomically: all or none are stored. Rejects with an
+   * AppendConflictError when the head is not `expectedHead`. Resolves once the entries are as
+   * durable as the store was configured to make them.
+   */
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<void>
+  close(): Promise<void>
+}

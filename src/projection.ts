@@ -1,0 +1,102 @@
+/**
+ * The projection: the state folded from the log, and the queries answered from it.
+ *
+ * Every collection is an IdTrie so that one write copies a few small nodes, never a whole
+ * collection (see id-trie.ts), and every filter has its own index so that a query walks only
+ * the change sources it returns.
+ */
+import { emptyTrie, trieForEach, trieGet, type IdTrie } from './id-trie.js'
+
+/** A change source as the queries return it: a frozen plain object. */
+export interface ChangeSource {
+  readonly id: number
+  readonly name: string
+  /** The master that holds the claim, or null when no master does. */
+  readonly masterid: number | null
+}
+
+export interface ChangeSourcesState {
+  /** The seq of the last record folded in; 0 for an empty log. */
+  seq: number
+  /** The hash of the last record folded in; the chain starts from GENESIS_HASH. */
+  hash: string
+  /** The id the next registration receives. */
+  nextId: number
+  byId: IdTrie<ChangeSource>
+  /** Ids bucketed by a hash of their name; a bucket is checked against byId, so collisions are harmless. */
+  idsByNameBucket: IdTrie<number[]>
+  claimed: IdTrie<ChangeSource>
+  unclaimed: IdTrie<ChangeSource>
+  /** For each master id, the change sources it holds. */
+  byMaster: IdTrie<IdTrie<ChangeSource>>
+}
+
+/** The hash that the first record chains to. */
+export const GENESIS_HASH = '0'.repeat(64)
+
+export function initialState(): ChangeSourcesState {
+  return {
+    seq: 0,
+    hash: GENESIS_HASH,
+    nextId: 1,
+    byId: emptyTrie(),
+    idsByNameBucket: emptyTrie(),
+    claimed: emptyTrie(),
+    unclaimed: emptyTrie(),
+    byMaster: emptyTrie(),
+  }
+}
+
+// 2^16 buckets: a handful of names per bucket at a million change sources, so a registration copies
+// a short array, and few enough buckets that the index stays small at a thousand.
+const NAME_BUCKET_MASK = 0xffff
+
+/** FNV-1a over UTF-16 code units, folded to a bucket number. */
+export function nameBucket(name: string): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < name.length; index++) {
+    hash ^= name.charCodeAt(index)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) & NAME_BUCKET_MASK
+}
+
+export function findIdByName(state: ChangeSourcesState, name: string): number | undefined {
+  const bucket = trieGet(state.idsByNameBucket, nameBucket(name))
+  if (bucket === undefined) return undefined
+  for (const id of bucket) {
+    if (trieGet(state.byId, id)?.name === name) return id
+  }
+  return undefined
+}
+
+export function getChangeSource(state: ChangeSourcesState, id: number): ChangeSource | null {
+  return trieGet(state.byId, id) ?? null
+}
+
+export interface ChangeSourcesFilter {
+  active?: boolean
+  masterid?: number
+}
+
+/** Buildbot's filter rules, in its order: see docs/buildbot-differences.md. Results are ordered by id. */
+export function getChangeSources(state: ChangeSourcesState, filter: ChangeSourcesFilter = {}): ChangeSource[] {
+  const { active, masterid } = filter
+  if (masterid !== undefined && active === false) return []
+  const source =
+    masterid !== undefined
+      ? trieGet(state.byMaster, masterid)
+      : active === true
+        ? state.claimed
+        : active === false
+          ? state.unclaimed
+          : state.byId
+  const result: ChangeSource[] = []
+  if (source !== undefined) trieForEach(source, (changeSource) => void result.push(changeSource))
+  return result
+}
+
+/** The ids that `masterid` holds, in id order. */
+export function idsHeldBy(state: ChangeSourcesState, masterid: number): number[] {
+  return getChangeSources(state, { masterid }).map((changeSource) => changeSource.id)
+}

@@ -1,0 +1,128 @@
+/**
+ * The stored form of a record: its JSON encoding, the hash chain, and the checks a record must pass
+ * when it is read back. Part of the log format contract (docs/log-format.md).
+ */
+import { hash as digest } from 'node:crypto'
+import { CorruptLogError, UnknownSchemaVersionError } from './errors.js'
+import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from './events.js'
+import { findIdByName, type ChangeSourcesState } from './projection.js'
+import { trieGet } from './id-trie.js'
+
+/** The encoding the chain hashes: fixed field order, one array, so that it never depends on key order in JSON. */
+export function canonicalEncoding(record: Omit<ChangeRecord, 'hash'>): string {
+  return JSON.stringify([
+    record.version,
+    record.seq,
+    record.timestamp,
+    record.type,
+    record.changesourceid,
+    'name' in record ? record.name : null,
+    'masterid' in record ? record.masterid : null,
+    'reason' in record ? record.reason : null,
+  ])
+}
+
+export function chainHash(previousHash: string, record: Omit<ChangeRecord, 'hash'>): string {
+  return digest('sha256', previousHash + canonicalEncoding(record), 'hex')
+}
+
+/** Places an event in the log: its seq, time, schema version and chained hash. The result is frozen. */
+export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, previousHash: string): ChangeRecord {
+  const unhashed = { seq, ...event, timestamp, version: SCHEMA_VERSION } as Omit<ChangeRecord, 'hash'>
+  return Object.freeze({ ...unhashed, hash: chainHash(previousHash, unhashed) }) as ChangeRecord
+}
+
+export function encodeRecord(record: ChangeRecord): string {
+  return JSON.stringify(record)
+}
+
+/**
+ * Reads back the record stored at `seq`: it must parse, have the shape of its type and version,
+ * carry its own seq, and chain to `previousHash`. Anything else is a CorruptLogError naming the seq.
+ */
+export function decodeRecord(seq: number, stored: string, previousHash: string): ChangeRecord {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(stored)
+  } catch (error) {
+    throw new CorruptLogError(seq, 'the record is not valid JSON', { cause: error })
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CorruptLogError(seq, 'the record is not a JSON object')
+  }
+  const raw = parsed as Record<string, unknown>
+  const version = raw.version
+  if (typeof version === 'number' && Number.isSafeInteger(version) && version > SCHEMA_VERSION) {
+    throw new UnknownSchemaVersionError(seq, version)
+  }
+  if (version !== SCHEMA_VERSION) throw new CorruptLogError(seq, `the record has no valid schema version (${String(version)})`)
+  if (raw.seq !== seq) throw new CorruptLogError(seq, `the record says it is seq ${String(raw.seq)}`)
+  const record = shapeOf(seq, raw)
+  if (record.hash !== chainHash(previousHash, record)) {
+    throw new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
+  }
+  return record
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+}
+
+function shapeOf(seq: number, raw: Record<string, unknown>): ChangeRecord {
+  const { type, changesourceid, timestamp, hash } = raw
+  const fail = (problem: string): never => {
+    throw new CorruptLogError(seq, problem)
+  }
+  if (!isId(changesourceid)) fail('changesourceid is not a positive integer')
+  if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) fail('timestamp is not a number')
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) fail('hash is not 64 hex digits')
+  const stamp = { seq, timestamp: timestamp as number, version: SCHEMA_VERSION, hash: hash as string }
+  switch (type) {
+    case 'ChangeSourceRegistered':
+      if (typeof raw.name !== 'string') fail('name is not a string')
+      return Object.freeze({ type, changesourceid: changesourceid as number, name: raw.name as string, ...stamp })
+    case 'MasterClaimed':
+      if (!isId(raw.masterid)) fail('masterid is not a positive integer')
+      return Object.freeze({ type, changesourceid: changesourceid as number, masterid: raw.masterid as number, ...stamp })
+    case 'MasterReleased':
+      if (!isId(raw.masterid)) fail('masterid is not a positive integer')
+      if (raw.reason !== 'released' && raw.reason !== 'master-deactivated') fail('reason is not released or master-deactivated')
+      return Object.freeze({
+        type,
+        changesourceid: changesourceid as number,
+        masterid: raw.masterid as number,
+        reason: raw.reason as 'released' | 'master-deactivated',
+        ...stamp,
+      })
+    default:
+      return fail(`unknown record type ${JSON.stringify(type)}`)
+  }
+}
+
+/**
+ * Why `record` cannot follow `state`, or undefined when it can. A log whose chain holds can still
+ * have been written by something other than this package (an import, a hand edit that recomputed
+ * the hashes); replaying it must not build a state that the rules could never reach.
+ */
+export function recordProblem(state: ChangeSourcesState, record: ChangeRecord): string | undefined {
+  switch (record.type) {
+    case 'ChangeSourceRegistered':
+      if (record.changesourceid !== state.nextId) return `registers id ${record.changesourceid} where the next id is ${state.nextId}`
+      if (findIdByName(state, record.name) !== undefined) return `registers a name that is already registered`
+      return undefined
+    case 'MasterClaimed': {
+      const changeSource = trieGet(state.byId, record.changesourceid)
+      if (changeSource === undefined) return `claims change source ${record.changesourceid}, which is not registered`
+      if (changeSource.masterid !== null) return `claims change source ${record.changesourceid}, which master ${changeSource.masterid} holds`
+      return undefined
+    }
+    case 'MasterReleased': {
+      const changeSource = trieGet(state.byId, record.changesourceid)
+      if (changeSource === undefined) return `releases change source ${record.changesourceid}, which is not registered`
+      if (changeSource.masterid !== record.masterid) {
+        return `releases change source ${record.changesourceid} from master ${record.masterid}, which does not hold it`
+      }
+      return undefined
+    }
+  }
+}
