@@ -1,0 +1,83 @@
+/**
+ * The storage backends every component suite runs against: memory-level, and LevelDB on disk in a
+ * temporary folder. A suite gets a fresh, empty store before each test and loses it after.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MemoryLevel } from 'memory-level'
+import { suite, type Test } from 'uvu'
+import { ChangeSources, type OpenOptions } from '../../src/index.js'
+
+export interface TestStore {
+  readonly backend: string
+  /** Opens the component on this store (again, after a close: the data stays). */
+  open(options?: Omit<OpenOptions, 'db' | 'location'>): Promise<ChangeSources>
+  /** The options that reach this store, for tests that call ChangeSources.open themselves. */
+  readonly where: Pick<OpenOptions, 'db' | 'location'>
+  dispose(): Promise<void>
+}
+
+interface Backend {
+  readonly name: string
+  create(): Promise<TestStore>
+}
+
+function tracking(backend: string, where: Pick<OpenOptions, 'db' | 'location'>, cleanup: () => Promise<void>): TestStore {
+  const opened: ChangeSources[] = []
+  return {
+    backend,
+    where,
+    async open(options = {}) {
+      const component = await ChangeSources.open({ ...options, ...where })
+      opened.push(component)
+      return component
+    },
+    async dispose() {
+      await Promise.allSettled(opened.map((component) => component.close()))
+      await cleanup()
+    },
+  }
+}
+
+export const memoryBackend: Backend = {
+  name: 'memory-level',
+  async create() {
+    const db = new MemoryLevel()
+    return tracking('memory-level', { db }, () => db.close())
+  },
+}
+
+export const diskBackend: Backend = {
+  name: 'LevelDB on disk',
+  async create() {
+    const folder = await mkdtemp(join(tmpdir(), 'changesources-test-'))
+    return tracking('LevelDB on disk', { location: join(folder, 'db') }, () => rm(folder, { recursive: true, force: true }))
+  },
+}
+
+export const backends: readonly Backend[] = [memoryBackend, diskBackend]
+
+export interface StoreContext {
+  store: TestStore
+}
+
+/** Defines the same suite once per backend, each test with a fresh store in `context.store`. */
+export function onEachBackend(title: string, define: (test: Test<StoreContext>) => void): void {
+  for (const backend of backends) {
+    const test = suite<StoreContext>(`${title} [${backend.name}]`, {} as StoreContext)
+    test.before.each(async (context) => {
+      context.store = await backend.create()
+    })
+    test.after.each(async (context) => {
+      await context.store.dispose()
+    })
+    define(test)
+    test.run()
+  }
+}
+
+/** Waits until pending promise callbacks and timers of this turn have run. */
+export function settle(milliseconds = 0): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds))
+}
