@@ -120,7 +120,8 @@ export function modelView(model: Model, masters: readonly number[], maxId: numbe
 }
 
 /** The event part of a record: what the model predicts. */
-export function eventOf(record: Record<string, unknown>): ModelEvent {
+export function eventOf(value: object): ModelEvent {
+  const record = value as Record<string, unknown>
   switch (record.type) {
     case 'ChangeSourceRegistered':
       return { type: 'ChangeSourceRegistered', changesourceid: record.changesourceid as number, name: record.name as string }
