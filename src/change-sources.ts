@@ -216,7 +216,18 @@ function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'locatio
     location: location as string | undefined,
     db: db as AnyLevel | undefined,
     sync: (sync as boolean | undefined) ?? true,
-    now: (now as (() => number) | undefined) ?? Date.now,
+    now: now === undefined ? Date.now : checkedClock(now as () => unknown),
+  }
+}
+
+// A timestamp that JSON cannot carry would make the record unreadable, and the log with it.
+function checkedClock(now: () => unknown): () => number {
+  return () => {
+    const time = now()
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw new InvalidArgumentError('options.now', 'a function returning a finite number of milliseconds', time)
+    }
+    return time
   }
 }
 

@@ -73,7 +73,14 @@ export class Writer {
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, MAX_COMMANDS_PER_BATCH)
-        await this.#writeBatch(batch)
+        try {
+          await this.#writeBatch(batch)
+        } catch (cause) {
+          // Whatever went wrong before the batch was settled (a clock that fails, a bug), its
+          // commands must not wait forever; those already settled are not changed by this.
+          const failure = new WriteFailedError({ cause })
+          for (const pending of batch) pending.reject(failure)
+        }
       }
     } finally {
       this.#draining = undefined

@@ -127,6 +127,22 @@ test('open refuses bad options with the option named, and opens nothing', async 
   assert.not.ok(existsSync('./never-created'))
 })
 
+test('a clock that returns no finite number fails the batch with the cause, and the log stays readable', async () => {
+  const { MemoryLevel } = await import('memory-level')
+  const db = new MemoryLevel()
+  let time: unknown = Number.NaN
+  const cs = await ChangeSources.open({ db, now: () => time as number })
+  const error = await rejectsWith(() => cs.findChangeSourceId('a'), ErrorCode.writeFailed)
+  assert.is((error.cause as { code?: string }).code, ErrorCode.invalidArgument)
+  assert.is(cs.head, 0)
+  time = 1000
+  assert.is(await cs.findChangeSourceId('a'), 1)
+  await cs.close()
+  const reopened = await ChangeSources.open({ db })
+  assert.is((await reopened.getChangeSource(1))?.name, 'a')
+  await reopened.close()
+})
+
 test('isChangeSourcesError recognises ours by code, also from another copy of the package', () => {
   assert.ok(isChangeSourcesError(new InvalidArgumentError('x', 'y', 1)))
   assert.ok(isChangeSourcesError(new InvalidArgumentError('x', 'y', 1), ErrorCode.invalidArgument))
