@@ -5,8 +5,12 @@
  * flat collection of a million entries costs tens of milliseconds per write. In this trie a write
  * copies only the nodes on one root-to-leaf path (a handful of 32-slot arrays), whatever the size.
  *
- * The functions below only read or mutate in place, so the same code runs on an immer draft (where
- * the mutations become a structurally shared copy) and on a plain unfrozen trie during replay.
+ * The functions below read, or write copy-on-write: a frozen node is copied before it is changed
+ * (and the copy put in its parent's slot), an unfrozen one is changed in place. So the same code runs
+ * on a plain unfrozen trie during replay (everything in place), on an immer draft (drafts are never
+ * frozen; immer does the copying), and on the write path, where the committed state is frozen and a
+ * write copies just the nodes on its path (see `writable` and `freezeFresh`), without immer's
+ * proxies: profiled, a produce per command over these tries cost ~65 µs, the direct copy ~2 µs.
  */
 
 const BITS = 5
@@ -46,6 +50,43 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
   return node[key & MASK] as T | undefined
 }
 
+/**
+ * `value` itself when it may be changed in place (it is not frozen: a private state, a draft, or a
+ * copy made earlier in the same write), else a shallow, unfrozen copy of it for the caller to put
+ * where `value` was.
+ */
+export function writable<V extends object>(value: V): V {
+  if (!Object.isFrozen(value)) return value
+  // Spread, not slice: on Node 20 `slice` of a frozen array takes a slow path (1.2 µs vs 60 ns for 32 slots).
+  return (Array.isArray(value) ? [...value] : { ...value }) as V
+}
+
+/** Freezes `value` and everything reachable from it that is not frozen yet: what a write created. */
+export function freezeFresh<V>(value: V): V {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) freezeFresh(value[index])
+  } else {
+    for (const key in value) freezeFresh(value[key])
+  }
+  return Object.freeze(value)
+}
+
+/** The writable child at `slot` of a writable node (created when missing, copied when frozen). */
+function writableChild<T>(node: TrieNode<T>, slot: number): TrieNode<T> {
+  const child = node[slot] as TrieNode<T> | undefined
+  if (child === undefined) {
+    node[slot] = newNode<T>()
+  } else {
+    const copy = writable(child)
+    if (copy === child) return child
+    node[slot] = copy
+  }
+  // Re-read through the parent: on an immer draft the assigned child comes back as a draft.
+  return node[slot] as TrieNode<T>
+}
+
+/** Sets `key`; `trie` itself must be writable (see `writable`), its nodes are copied as needed. */
 export function trieSet<T>(trie: IdTrie<T>, key: number, value: T): void {
   while (key >= WIDTH ** trie.depth) {
     const root = newNode<T>()
@@ -53,41 +94,38 @@ export function trieSet<T>(trie: IdTrie<T>, key: number, value: T): void {
     trie.root = root
     trie.depth += 1
   }
+  const root = writable(trie.root)
+  if (root !== trie.root) trie.root = root
   let node = trie.root
-  for (let level = trie.depth - 1; level > 0; level--) {
-    const slot = slotAt(key, level)
-    let child = node[slot] as TrieNode<T> | undefined
-    if (child === undefined) {
-      child = newNode<T>()
-      node[slot] = child
-      // Re-read through the parent: on an immer draft the assigned child comes back as a draft.
-      child = node[slot] as TrieNode<T>
-    }
-    node = child
-  }
+  for (let level = trie.depth - 1; level > 0; level--) node = writableChild(node, slotAt(key, level))
   if (node[key & MASK] === undefined) trie.size += 1
   node[key & MASK] = value
 }
 
+/** Deletes `key`; `trie` itself must be writable (see `writable`), its nodes are copied as needed. */
 export function trieDelete<T>(trie: IdTrie<T>, key: number): void {
-  if (key >= WIDTH ** trie.depth) return
+  // Nothing is copied for a key that is not there.
+  if (trieGet(trie, key) === undefined) return
+  const root = writable(trie.root)
+  if (root !== trie.root) trie.root = root
   const path: Array<TrieNode<T>> = [trie.root]
   let node = trie.root
   for (let level = trie.depth - 1; level > 0; level--) {
-    const child = node[slotAt(key, level)] as TrieNode<T> | undefined
-    if (child === undefined) return
-    node = child
+    node = writableChild(node, slotAt(key, level))
     path.push(node)
   }
-  if (node[key & MASK] === undefined) return
   node[key & MASK] = undefined
   trie.size -= 1
   // Prune emptied nodes so that walking a sparse trie costs in proportion to what it holds.
   for (let level = 1; level < trie.depth; level++) {
-    const emptied = path[path.length - level]!
-    if (emptied.some((slot) => slot !== undefined)) break
+    if (!isEmptyNode(path[path.length - level]!)) break
     path[path.length - level - 1]![slotAt(key, level)] = undefined
   }
+}
+
+function isEmptyNode<T>(node: TrieNode<T>): boolean {
+  for (let slot = 0; slot < WIDTH; slot++) if (node[slot] !== undefined) return false
+  return true
 }
 
 /** Calls `visit` for every value, in ascending key order. Costs in proportion to the values present. */

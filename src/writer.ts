@@ -9,7 +9,8 @@ import type { Command } from './commands.js'
 import { decide } from './decide.js'
 import { ChangeSourcesError, WriteFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
-import { applyRecord, immer } from './evolve.js'
+import { applyRecords } from './evolve.js'
+import { freezeFresh } from './id-trie.js'
 import type { LogStore } from './log-store.js'
 import type { ChangeSourcesState } from './projection.js'
 import { encodeRecord, stampEvent } from './record-codec.js'
@@ -44,7 +45,9 @@ export class Writer {
     publish: (records: readonly ChangeRecord[]) => void
     now: () => number
   }) {
-    this.#state = options.state
+    // Frozen, so that the write path copies what it changes rather than changing it in place (a
+    // no-op on a state that replay or a previous write already froze).
+    this.#state = freezeFresh(options.state)
     this.#store = options.store
     this.#publish = options.publish
     this.#now = options.now
@@ -114,9 +117,7 @@ export class Writer {
         records.push(record)
       }
       if (records.length > 0) {
-        working = immer.produce(working, (draft) => {
-          for (const record of records) applyRecord(draft, record)
-        })
+        working = applyRecords(working, records)
         appended.push(...records)
       }
       settled.push({ records, state: working })
