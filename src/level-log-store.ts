@@ -26,6 +26,8 @@ export class LevelLogStore implements LogStore {
   readonly #db: AnyLevel
   readonly #sync: boolean
   #head: number
+  /** The last seq a failed append may have stored beyond the head; 0 when none may have. */
+  #inDoubtUpTo = 0
 
   private constructor(db: AnyLevel, sync: boolean, head: number) {
     this.#db = db
@@ -71,8 +73,34 @@ export class LevelLogStore implements LogStore {
     // The chained form: the array form copies every operation with the options spread into it.
     const batch = this.#db.batch()
     for (const entry of entries) batch.put(logKey(entry.seq), entry.value)
-    await batch.write({ sync: this.#sync })
+    // Records that a failed append may have left past the new end go in the same batch (see #undo).
+    for (let seq = entries[entries.length - 1]!.seq + 1; seq <= this.#inDoubtUpTo; seq++) batch.del(logKey(seq))
+    try {
+      await batch.write({ sync: this.#sync })
+    } catch (error) {
+      await this.#undo(entries)
+      throw error
+    }
     this.#head = entries[entries.length - 1]!.seq
+    this.#inDoubtUpTo = 0
+  }
+
+  /**
+   * A write that reports failure may still have stored its records (an fsync that fails after the
+   * write). They must not outlive the failure: a reopen would replay changes whose commands were
+   * rejected, and a shorter next append would leave them after its end, breaking the chain. Deletes
+   * them now; if that fails too, the next append deletes them in its own batch.
+   */
+  async #undo(entries: readonly StoredEntry[]): Promise<void> {
+    this.#inDoubtUpTo = Math.max(this.#inDoubtUpTo, entries[entries.length - 1]!.seq)
+    try {
+      const undo = this.#db.batch()
+      for (let seq = this.#head + 1; seq <= this.#inDoubtUpTo; seq++) undo.del(logKey(seq))
+      await undo.write({ sync: this.#sync })
+      this.#inDoubtUpTo = 0
+    } catch {
+      // Still in doubt: see append.
+    }
   }
 
   async close(): Promise<void> {
