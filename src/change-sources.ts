@@ -27,7 +27,12 @@ import {
   type ChangeSourcesState,
 } from './projection.js'
 import { decodeRecord } from './record-codec.js'
-import { replay } from './replay.js'
+import { restoreState } from './restore.js'
+import { DEFAULT_SNAPSHOT_EVERY, Snapshotter } from './snapshot.js'
+import { AuditQueries, type ReadRange } from './audit-queries.js'
+import type { History, HistoryQuery } from './history.js'
+import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
+import type { VerifyReport } from './verify.js'
 import { checkFilter, checkId, checkMasterIdOrNull, checkName, readOwn } from './validate.js'
 import { Writer } from './writer.js'
 
@@ -43,6 +48,12 @@ export interface OpenOptions {
   sync?: boolean
   /** The clock for record timestamps, in milliseconds since the epoch. Defaults to Date.now. */
   now?: () => number
+  /**
+   * Save the projection every this many records (default 10000), in the same atomic write as the
+   * record that completes it, so that open folds only the records after the newest snapshot.
+   * 0: never (open folds the whole log). See docs/log-format.md for the cost.
+   */
+  snapshotEvery?: number
 }
 
 export class ChangeSources {
@@ -50,21 +61,29 @@ export class ChangeSources {
   readonly #writer: Writer
   readonly #stream: ChangeStream
   readonly #release: () => Promise<void>
+  readonly #audit: AuditQueries
   #closing: Promise<void> | undefined
 
   /** Live records, each published once it is durable, in seq order. Completes on close(). */
   readonly changes$: Observable<ChangeRecord>
 
-  private constructor(store: LogStore, state: ChangeSourcesState, now: () => number, release: () => Promise<void>) {
+  private constructor(store: LogStore, state: ChangeSourcesState, now: () => number, snapshotter: Snapshotter, release: () => Promise<void>) {
     this.#store = store
     this.#stream = new ChangeStream()
     this.changes$ = this.#stream.changes$
-    this.#writer = new Writer({ state, store, now, publish: (records) => this.#stream.publish(records) })
+    this.#writer = new Writer({
+      state,
+      store,
+      now,
+      publish: (records) => this.#stream.publish(records),
+      snapshotFor: (next, appended) => snapshotter.partsFor(next, appended),
+    })
     this.#release = release
+    this.#audit = new AuditQueries(store, () => this.#writer.state)
   }
 
   static async open(options: OpenOptions): Promise<ChangeSources> {
-    const { location, db, sync, now } = checkOpenOptions(options)
+    const { location, db, sync, now, snapshotEvery } = checkOpenOptions(options)
     let database: AnyLevel
     let release: () => Promise<void>
     if (location !== undefined) {
@@ -89,14 +108,21 @@ export class ChangeSources {
       }
       let store: LevelLogStore
       let state: ChangeSourcesState
+      let snapshotter: Snapshotter
       try {
         store = await LevelLogStore.open(database, { sync })
-        state = await replay(store.read({ from: 1 }))
+        // The newest trusted snapshot plus the records after it; the whole log when there is none.
+        const restored = await restoreState(store)
+        state = restored.state
+        snapshotter = new Snapshotter(
+          snapshotEvery,
+          restored.snapshot.used ? { checksums: restored.snapshot.checksums, dirtyIds: restored.touchedIds } : undefined,
+        )
       } catch (error) {
         if (error instanceof ChangeSourcesError) throw error
         throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
       }
-      return new ChangeSources(store, state, now, release)
+      return new ChangeSources(store, state, now, snapshotter, release)
     } catch (error) {
       await release().catch(() => {})
       throw error
@@ -164,6 +190,33 @@ export class ChangeSources {
     return this.#stream.watch(start, () => this.head, (first, last) => this.#readRecords(first, last))
   }
 
+  /**
+   * The records from `from` (default 1) to `to` (default the head when called), in seq order, each
+   * checked as it is read; pulled from the log in chunks, so memory stays bounded.
+   */
+  read(range?: ReadRange): AsyncIterable<ChangeRecord> {
+    this.#checkOpen('read')
+    return this.#audit.read(range)
+  }
+
+  /** A read-only view of the state after `{ seq }` or at `{ time }`, answering getChangeSource(s) as this component did then. */
+  at(point: PointInTimeTarget): Promise<PointInTime> {
+    this.#checkOpen('at')
+    return this.#audit.at(point)
+  }
+
+  /** The records of one change source (`changesourceid` or `name`) or master, and its claims as intervals. */
+  history(query?: HistoryQuery): Promise<History> {
+    this.#checkOpen('history')
+    return this.#audit.history(query)
+  }
+
+  /** Walks the whole log: the first bad seq, or the length and head hash. Reports a damaged log rather than throwing. */
+  verify(): Promise<VerifyReport> {
+    this.#checkOpen('verify')
+    return this.#audit.verify()
+  }
+
   /** Waits for the pending writes, completes the streams, and closes the database if it opened it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -202,7 +255,7 @@ export class ChangeSources {
 
 function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db'>> & Pick<OpenOptions, 'location' | 'db'> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-  const { location, db, sync, now } = readOwn(options, 'options', ['location', 'db', 'sync', 'now'])
+  const { location, db, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'sync', 'now', 'snapshotEvery'])
   if ((location === undefined) === (db === undefined)) {
     throw new InvalidArgumentError('options', 'an object with exactly one of location and db', options)
   }
@@ -212,11 +265,15 @@ function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'locatio
   if (db !== undefined && !isAbstractLevel(db)) throw new InvalidArgumentError('options.db', 'an abstract-level database', db)
   if (sync !== undefined && typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync', 'a boolean', sync)
   if (now !== undefined && typeof now !== 'function') throw new InvalidArgumentError('options.now', 'a function', now)
+  if (snapshotEvery !== undefined && (typeof snapshotEvery !== 'number' || !Number.isSafeInteger(snapshotEvery) || snapshotEvery < 0)) {
+    throw new InvalidArgumentError('options.snapshotEvery', 'a non-negative safe integer (0: no snapshots)', snapshotEvery)
+  }
   return {
     location: location as string | undefined,
     db: db as AnyLevel | undefined,
     sync: (sync as boolean | undefined) ?? true,
     now: now === undefined ? Date.now : checkedClock(now as () => unknown),
+    snapshotEvery: (snapshotEvery as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY,
   }
 }
 

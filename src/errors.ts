@@ -16,6 +16,7 @@ export const ErrorCode = {
   writeFailed: 'CHANGESOURCES_WRITE_FAILED',
   readFailed: 'CHANGESOURCES_READ_FAILED',
   appendConflict: 'CHANGESOURCES_APPEND_CONFLICT',
+  notFound: 'CHANGESOURCES_NOT_FOUND',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -145,6 +146,16 @@ export class AppendConflictError extends ChangeSourcesError {
     readonly actualHead: number,
   ) {
     super(ErrorCode.appendConflict, `expected the log to end at seq ${expectedHead}, but it ends at seq ${actualHead}`)
+  }
+}
+
+/** An audit (AuditLog.open) named a location that holds no database; none is created there. */
+export class LocationNotFoundError extends ChangeSourcesError {
+  constructor(
+    readonly location: string,
+    options?: { cause?: unknown },
+  ) {
+    super(ErrorCode.notFound, `there is no changesources database at ${location}`, options)
   }
 }
 

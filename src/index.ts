@@ -10,6 +10,28 @@
  */
 export { ChangeSources, type OpenOptions } from './change-sources.js'
 
+/**
+ * The audit reader: opens a log for reading only (no replay, so a damaged log opens too; never
+ * creates a database; `copy: true` audits a copy of a location a running master holds locked),
+ * and answers read, at, history, verify and export as ChangeSources does, plus import.
+ */
+export { AuditLog, type AuditOpenOptions } from './audit-log.js'
+
+/** The range of `read()` and `export()`: seqs `from` (default 1) to `to` (default the head), both inclusive. */
+export type { ReadRange } from './audit-queries.js'
+
+/** A read-only view of the state after a seq or at a time, as `at()` returns it. */
+export type { PointInTime, PointInTimeTarget } from './point-in-time.js'
+
+/** What `history()` asks and answers: the matching records and the claims as intervals. */
+export type { History, HistoryQuery, ClaimInterval, ClaimMark } from './history.js'
+
+/** What `verify()` reports: the length and head hash of a whole log, or its first bad seq. */
+export type { VerifyReport } from './verify.js'
+
+/** The hash the first record chains to: 64 zeros. */
+export { GENESIS_HASH } from './projection.js'
+
 /** A change source as the queries return it: a frozen plain object `{ id, name, masterid }`. */
 export type { ChangeSource, ChangeSourcesFilter } from './projection.js'
 
@@ -38,5 +60,6 @@ export {
   WriteFailedError,
   ReadFailedError,
   AppendConflictError,
+  LocationNotFoundError,
   isChangeSourcesError,
 } from './errors.js'

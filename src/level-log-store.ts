@@ -3,7 +3,7 @@
  */
 import type { AbstractLevel } from 'abstract-level'
 import { AppendConflictError } from './errors.js'
-import type { LogStore, StoredEntry } from './log-store.js'
+import type { LogStore, SnapshotPart, StoredEntry } from './log-store.js'
 
 /** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -12,6 +12,8 @@ const LOG_PREFIX = 'log!'
 // After every hex digit, so that `lt: LOG_END` bounds the log's keys.
 const LOG_END = 'log!~'
 const READ_CHUNK = 1000
+// Snapshot parts live beside the log, under their own prefix (see snapshot.ts).
+const SNAPSHOT_PREFIX = 'snapshot!'
 
 // Fixed-width hex, so that LevelDB's byte order is seq order (seqs stay below 2^53: 14 hex digits).
 export function logKey(seq: number): string {
@@ -65,7 +67,7 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+  async append(entries: readonly StoredEntry[], expectedHead: number, snapshot?: readonly SnapshotPart[]): Promise<void> {
     // One process holds the LevelDB lock and this object serializes its appends, so the head in
     // memory is the head on disk; the check guards against a caller that lost track of it.
     if (expectedHead !== this.#head) throw new AppendConflictError(expectedHead, this.#head)
@@ -75,6 +77,7 @@ export class LevelLogStore implements LogStore {
     for (const entry of entries) batch.put(logKey(entry.seq), entry.value)
     // Records that a failed append may have left past the new end go in the same batch (see #undo).
     for (let seq = entries[entries.length - 1]!.seq + 1; seq <= this.#inDoubtUpTo; seq++) batch.del(logKey(seq))
+    if (snapshot !== undefined) for (const part of snapshot) batch.put(SNAPSHOT_PREFIX + part.name, part.value)
     try {
       await batch.write({ sync: this.#sync })
     } catch (error) {
@@ -100,6 +103,20 @@ export class LevelLogStore implements LogStore {
       this.#inDoubtUpTo = 0
     } catch {
       // Still in doubt: see append.
+    }
+  }
+
+  async *readSnapshot(prefix: string): AsyncIterable<readonly SnapshotPart[]> {
+    // '\uffff' sorts after every character a part name uses.
+    const iterator = this.#db.iterator({ gte: SNAPSHOT_PREFIX + prefix, lt: SNAPSHOT_PREFIX + prefix + '\uffff' })
+    try {
+      while (true) {
+        const chunk = (await iterator.nextv(READ_CHUNK)) as Array<[string, string]>
+        if (chunk.length === 0) return
+        yield chunk.map(([key, value]) => ({ name: key.slice(SNAPSHOT_PREFIX.length), value }))
+      }
+    } finally {
+      await iterator.close()
     }
   }
 

@@ -11,6 +11,15 @@ export interface StoredEntry {
   readonly value: string
 }
 
+/**
+ * A named part of the projection's snapshot (snapshot.ts says what the parts are). The store keeps
+ * the latest value of each name, apart from the log, and never interprets it.
+ */
+export interface SnapshotPart {
+  readonly name: string
+  readonly value: string
+}
+
 export interface LogStore {
   /** The seq of the last stored entry; 0 when the log is empty. */
   readonly head: number
@@ -22,8 +31,11 @@ export interface LogStore {
   /**
    * Appends `entries` (seqs head+1, head+2, …) atomically: all or none are stored. Rejects with an
    * AppendConflictError when the head is not `expectedHead`. Resolves once the entries are as
-   * durable as the store was configured to make them.
+   * durable as the store was configured to make them. `snapshot` parts, when given, are stored in
+   * the same atomic write (replacing the parts of the same names).
    */
-  append(entries: readonly StoredEntry[], expectedHead: number): Promise<void>
+  append(entries: readonly StoredEntry[], expectedHead: number, snapshot?: readonly SnapshotPart[]): Promise<void>
+  /** The snapshot parts whose names start with `prefix`, in name order, in chunks; none when there is no snapshot. */
+  readSnapshot(prefix: string): AsyncIterable<readonly SnapshotPart[]>
   close(): Promise<void>
 }

@@ -7,6 +7,7 @@ import { CorruptLogError, UnknownSchemaVersionError } from './errors.js'
 import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from './events.js'
 import { findIdByName, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'
+import { canUpcast, upcastRecord } from './upcasters.js'
 
 /** The encoding the chain hashes: fixed field order, one array, so that it never depends on key order in JSON. */
 export function canonicalEncoding(record: Omit<ChangeRecord, 'hash'>): string {
@@ -50,15 +51,18 @@ export function decodeRecord(seq: number, stored: string, previousHash: string):
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CorruptLogError(seq, 'the record is not a JSON object')
   }
-  const raw = parsed as Record<string, unknown>
+  let raw = parsed as Record<string, unknown>
   const version = raw.version
   if (typeof version === 'number' && Number.isSafeInteger(version) && version > SCHEMA_VERSION) {
     throw new UnknownSchemaVersionError(seq, version)
   }
-  if (version !== SCHEMA_VERSION) throw new CorruptLogError(seq, `the record has no valid schema version (${String(version)})`)
+  // An older version with a registered upcaster is chain-checked in its own encoding, then upcast (upcasters.ts).
+  const upcast = version !== SCHEMA_VERSION && canUpcast(version)
+  if (version !== SCHEMA_VERSION && !upcast) throw new CorruptLogError(seq, `the record has no valid schema version (${String(version)})`)
   if (raw.seq !== seq) throw new CorruptLogError(seq, `the record says it is seq ${String(raw.seq)}`)
+  if (upcast) raw = upcastRecord(seq, raw, previousHash)
   const record = shapeOf(seq, raw)
-  if (record.hash !== chainHash(previousHash, record)) {
+  if (!upcast && record.hash !== chainHash(previousHash, record)) {
     throw new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
   }
   return record

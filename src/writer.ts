@@ -11,7 +11,7 @@ import { ChangeSourcesError, WriteFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecords } from './evolve.js'
 import { freezeFresh } from './id-trie.js'
-import type { LogStore } from './log-store.js'
+import type { LogStore, SnapshotPart } from './log-store.js'
 import type { ChangeSourcesState } from './projection.js'
 import { encodeRecord, stampEvent } from './record-codec.js'
 
@@ -36,6 +36,7 @@ export class Writer {
   readonly #store: LogStore
   readonly #publish: (records: readonly ChangeRecord[]) => void
   readonly #now: () => number
+  readonly #snapshotFor: ((state: ChangeSourcesState, appended: readonly ChangeRecord[]) => SnapshotPart[] | undefined) | undefined
   #queue: Pending[] = []
   #draining: Promise<void> | undefined
 
@@ -44,6 +45,8 @@ export class Writer {
     store: LogStore
     publish: (records: readonly ChangeRecord[]) => void
     now: () => number
+    /** The snapshot parts to store with a batch, if any (snapshot.ts); they go into the same atomic append. */
+    snapshotFor?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => SnapshotPart[] | undefined
   }) {
     // Frozen, so that the write path copies what it changes rather than changing it in place (a
     // no-op on a state that replay or a previous write already froze).
@@ -51,6 +54,7 @@ export class Writer {
     this.#store = options.store
     this.#publish = options.publish
     this.#now = options.now
+    this.#snapshotFor = options.snapshotFor
   }
 
   /** The state after the last committed batch. */
@@ -128,6 +132,7 @@ export class Writer {
         await this.#store.append(
           appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
           base.seq,
+          this.#snapshotFor?.(working, appended),
         )
       } catch (cause) {
         // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`

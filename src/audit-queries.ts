@@ -1,0 +1,90 @@
+/**
+ * The audit questions over a log store: read, at, history, verify. One implementation for the two
+ * ways in: a running component (ChangeSources, which passes its live state) and the offline reader
+ * (AuditLog, which has none and restores one when a question needs it).
+ */
+import type { ChangeRecord } from './events.js'
+import { InvalidArgumentError } from './errors.js'
+import { checkHistoryQuery, collectHistory, type History, type HistoryQuery } from './history.js'
+import type { LogStore } from './log-store.js'
+import { readRecords } from './log-reader.js'
+import { checkTarget, PointInTime, type PointInTimeTarget } from './point-in-time.js'
+import type { ChangeSourcesState } from './projection.js'
+import { restoreState } from './restore.js'
+import { readOwn } from './validate.js'
+import { verifyLog, type VerifyReport } from './verify.js'
+
+/** A range of seqs, both ends inclusive: `from` defaults to 1, `to` to the head. */
+export interface ReadRange {
+  readonly from?: number
+  readonly to?: number
+}
+
+export class AuditQueries {
+  readonly #store: LogStore
+  readonly #liveState: (() => ChangeSourcesState) | undefined
+  readonly #onProgress: ((done: number, total: number) => void) | undefined
+
+  constructor(store: LogStore, liveState?: () => ChangeSourcesState, onProgress?: (done: number, total: number) => void) {
+    this.#store = store
+    this.#liveState = liveState
+    this.#onProgress = onProgress
+  }
+
+  #head(): number {
+    return this.#liveState?.().seq ?? this.#store.head
+  }
+
+  range(range: unknown): { from: number; to: number } {
+    const head = this.#head()
+    if (range === undefined) return { from: 1, to: head }
+    if (typeof range !== 'object' || range === null) throw new InvalidArgumentError('range', 'an object or undefined', range)
+    const { from, to } = readOwn(range, 'range', ['from', 'to'])
+    const seq = (argument: string, value: unknown, otherwise: number): number => {
+      if (value === undefined) return otherwise
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+        throw new InvalidArgumentError(argument, 'a positive safe integer', value)
+      }
+      return value
+    }
+    return { from: seq('range.from', from, 1), to: Math.min(seq('range.to', to, head), head) }
+  }
+
+  read(range?: ReadRange): AsyncIterable<ChangeRecord> {
+    return readRecords(this.#store, this.range(range))
+  }
+
+  async at(target: PointInTimeTarget): Promise<PointInTime> {
+    const head = this.#head()
+    const checked = checkTarget(target, head)
+    const live = this.#liveState?.()
+    if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
+    const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
+    return new PointInTime(restored.state, restored.timestamp)
+  }
+
+  async history(query?: HistoryQuery): Promise<History> {
+    const head = this.#head()
+    const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
+    const checked = checkHistoryQuery(query, state)
+    return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+  }
+
+  verify(): Promise<VerifyReport> {
+    return verifyLog(this.#store, this.#onProgress)
+  }
+
+  #progress(total: number): ((record: ChangeRecord) => void) | undefined {
+    const onProgress = this.#onProgress
+    if (onProgress === undefined) return undefined
+    return (record) => {
+      if (record.seq % 1000 === 0 || record.seq === total) onProgress(record.seq, total)
+    }
+  }
+
+  async #timestampAt(seq: number): Promise<number | undefined> {
+    if (seq === 0) return undefined
+    for await (const record of readRecords(this.#store, { from: seq, to: seq })) return record.timestamp
+    return undefined
+  }
+}

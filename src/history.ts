@@ -1,0 +1,116 @@
+/**
+ * History: the records that concern one change source or one master, in seq order, and the claims
+ * as intervals (which master held which change source, from when to when, and why it ended).
+ */
+import type { ChangeRecord, ReleaseReason } from './events.js'
+import { InvalidArgumentError } from './errors.js'
+import { findIdByName, getChangeSource, type ChangeSourcesState } from './projection.js'
+import { checkId, checkName, readOwn } from './validate.js'
+
+export interface HistoryQuery {
+  /** Only this change source (give this or `name`, or neither). */
+  readonly changesourceid?: number
+  /** Only the change source of this name. */
+  readonly name?: string
+  /** Only the claims and releases of this master. */
+  readonly masterid?: number
+  /** Only records stamped at or after this time, and claims still held then. */
+  readonly since?: Date | number
+  /** Only records stamped at or before this time, and claims taken by then. */
+  readonly until?: Date | number
+}
+
+/** One end of a claim interval: the record that began or ended it. */
+export interface ClaimMark {
+  readonly seq: number
+  /** Milliseconds since the epoch. */
+  readonly timestamp: number
+}
+
+/** A master's hold on a change source: from its MasterClaimed record to its MasterReleased record. */
+export interface ClaimInterval {
+  readonly changesourceid: number
+  readonly name: string
+  readonly masterid: number
+  readonly from: ClaimMark
+  /** The release, with why it happened; null while the claim is still held (an open interval). */
+  readonly to: (ClaimMark & { readonly reason: ReleaseReason }) | null
+}
+
+export interface History {
+  /** The matching records, in seq order. */
+  readonly records: readonly ChangeRecord[]
+  /** The matching claims, in the order they began. */
+  readonly claims: readonly ClaimInterval[]
+}
+
+interface CheckedQuery {
+  changesourceid: number | undefined
+  masterid: number | undefined
+  since: number
+  until: number
+}
+
+/** Checks the query and resolves a name to its id with `state` (the state at the head): -1 when no such name. */
+export function checkHistoryQuery(query: unknown, state: ChangeSourcesState): CheckedQuery {
+  if (query === undefined) query = {}
+  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('query', 'an object or undefined', query)
+  const { changesourceid, name, masterid, since, until } = readOwn(query, 'query', ['changesourceid', 'name', 'masterid', 'since', 'until'])
+  if (changesourceid !== undefined && name !== undefined) {
+    throw new InvalidArgumentError('query', 'an object with at most one of changesourceid and name', query)
+  }
+  const time = (argument: string, value: unknown, otherwise: number): number => {
+    if (value === undefined) return otherwise
+    const milliseconds = value instanceof Date ? value.getTime() : value
+    if (typeof milliseconds !== 'number' || Number.isNaN(milliseconds)) {
+      throw new InvalidArgumentError(argument, 'a valid Date or a number of milliseconds', value)
+    }
+    return milliseconds
+  }
+  return {
+    changesourceid:
+      changesourceid !== undefined
+        ? checkId('query.changesourceid', changesourceid)
+        : name !== undefined
+          ? (findIdByName(state, checkName(name)) ?? -1)
+          : undefined,
+    masterid: masterid === undefined ? undefined : checkId('query.masterid', masterid),
+    since: time('query.since', since, -Infinity),
+    until: time('query.until', until, Infinity),
+  }
+}
+
+/** Walks `records` (the whole log, in order) and keeps what `query` asks for; names come from `state`. */
+export async function collectHistory(records: AsyncIterable<ChangeRecord>, query: CheckedQuery, state: ChangeSourcesState): Promise<History> {
+  const { changesourceid, masterid, since, until } = query
+  const matching: ChangeRecord[] = []
+  const claims: Array<{ -readonly [K in keyof ClaimInterval]: ClaimInterval[K] }> = []
+  // The open claim of each change source, while the walk is inside it.
+  const open = new Map<number, (typeof claims)[number]>()
+  for await (const record of records) {
+    // After `until`, only the releases of claims still open matter (they close the intervals).
+    const late = record.timestamp > until
+    if (late && open.size === 0) break
+    if (changesourceid !== undefined && record.changesourceid !== changesourceid) continue
+    if (masterid !== undefined && (record.type === 'ChangeSourceRegistered' || record.masterid !== masterid)) continue
+    if (!late && record.timestamp >= since) matching.push(record)
+    if (record.type === 'MasterClaimed' && !late) {
+      const interval = {
+        changesourceid: record.changesourceid,
+        name: getChangeSource(state, record.changesourceid)?.name ?? '',
+        masterid: record.masterid,
+        from: { seq: record.seq, timestamp: record.timestamp },
+        to: null,
+      }
+      claims.push(interval)
+      open.set(record.changesourceid, interval)
+    } else if (record.type === 'MasterReleased') {
+      const interval = open.get(record.changesourceid)
+      if (interval !== undefined) {
+        interval.to = { seq: record.seq, timestamp: record.timestamp, reason: record.reason }
+        open.delete(record.changesourceid)
+      }
+    }
+  }
+  return { records: matching, claims: claims.filter((claim) => claim.to === null || claim.to.timestamp >= since) }
+}

@@ -1,0 +1,79 @@
+/**
+ * Upcasters: how a record written in an older schema version is read by this code.
+ *
+ * Today there is one version (1), and every record ever written by this package has it, hash
+ * included: the registry is empty. When a version 2 is introduced, version 1 gets an entry here:
+ *
+ * - `canonicalEncoding(raw)`: the encoding version 1 hashed. A stored record is never rewritten,
+ *   so its hash is checked against the encoding of the version it was written in, before any
+ *   upcasting; the chain spans versions unchanged.
+ * - `upcast(raw)`: the same fact in the shape of the next version (2). Upcasters chain: a record of
+ *   version v goes through v → v+1 → … → SCHEMA_VERSION, each step the registered one.
+ *
+ * A version above SCHEMA_VERSION is an UnknownSchemaVersionError (written by a newer release); a
+ * version below it with no upcaster is a CorruptLogError. See docs/log-format.md, "Version policy".
+ */
+import { hash as digest } from 'node:crypto'
+import { CorruptLogError } from './errors.js'
+import { SCHEMA_VERSION } from './events.js'
+
+/** A stored record as parsed from JSON, before its shape is checked. */
+export type RawRecord = Record<string, unknown>
+
+export interface Upcaster {
+  /** The canonical encoding the hash chain used for records of this version. */
+  canonicalEncoding(raw: RawRecord): string
+  /** The record in the shape of the next version; `seq` and `hash` carry over unchanged. */
+  upcast(raw: RawRecord): RawRecord
+}
+
+const upcasters = new Map<number, Upcaster>()
+
+/**
+ * Registers the upcaster from `version` to `version + 1`; returns a function that removes it.
+ * Internal: a new schema version registers its predecessor's upcaster in this file; tests use it
+ * to inject a hypothetical older shape.
+ */
+export function registerUpcaster(version: number, upcaster: Upcaster): () => void {
+  if (!Number.isSafeInteger(version) || version >= SCHEMA_VERSION) {
+    throw new RangeError(`an upcaster is for a version below ${SCHEMA_VERSION}, not ${version}`)
+  }
+  upcasters.set(version, upcaster)
+  return () => void upcasters.delete(version)
+}
+
+/** True when a record of `version` can be upcast to the current version. */
+export function canUpcast(version: unknown): version is number {
+  return typeof version === 'number' && upcasters.has(version)
+}
+
+/**
+ * Checks `raw` (of an older `version`) against the chain in the encoding it was written in, then
+ * upcasts it step by step to SCHEMA_VERSION. Throws a CorruptLogError naming `seq` when the chain
+ * does not hold or a step is missing.
+ */
+export function upcastRecord(seq: number, raw: RawRecord, previousHash: string): RawRecord {
+  let version = raw.version as number
+  const first = upcasters.get(version)!
+  let canonical: string
+  try {
+    canonical = first.canonicalEncoding(raw)
+  } catch (error) {
+    throw new CorruptLogError(seq, `the record does not have the shape of schema version ${version}`, { cause: error })
+  }
+  if (raw.hash !== digest('sha256', previousHash + canonical, 'hex')) {
+    throw new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
+  }
+  let current = raw
+  while (version < SCHEMA_VERSION) {
+    const step = upcasters.get(version)
+    if (step === undefined) throw new CorruptLogError(seq, `no upcaster from schema version ${version}`)
+    try {
+      current = { ...step.upcast(current), seq: raw.seq, hash: raw.hash, version: version + 1 }
+    } catch (error) {
+      throw new CorruptLogError(seq, `the record of schema version ${version} could not be upcast`, { cause: error })
+    }
+    version += 1
+  }
+  return current
+}
