@@ -1,0 +1,126 @@
+/**
+ * Writes through the public API: sequential (one caller awaiting each call) and concurrent
+ * (callers in flight, durable mode, so the writer's group commit is at work).
+ */
+import { ChangeSources } from '../src/index.js'
+import { medianOf, nowNs, quantile, tempFolder, usSince } from './util.js'
+
+export interface OpFigure {
+  /** Calls per second. */
+  callsPerSecond: number
+  /** Records appended per second (a cycle appends 2, a conflicting claim none). */
+  recordsPerSecond: number
+  usPerCall: number
+  p50: number
+  p99: number
+  runs: number[]
+}
+
+export type SequentialKind = 'register' | 'claim' | 'release' | 'cycle' | 'conflict'
+
+async function withInstance<T>(sync: boolean, body: (cs: ChangeSources) => Promise<T>): Promise<T> {
+  const folder = await tempFolder(sync ? 'durable' : 'relaxed')
+  const cs = await ChangeSources.open({ location: folder.path, sync })
+  try {
+    return await body(cs)
+  } finally {
+    await cs.close()
+    await folder.cleanup()
+  }
+}
+
+async function timeCalls(count: number, recordsPerCall: number, call: (index: number) => Promise<unknown>) {
+  const latencies = new Float64Array(count)
+  const start = nowNs()
+  for (let index = 0; index < count; index++) {
+    const t = nowNs()
+    await call(index)
+    latencies[index] = usSince(t)
+  }
+  const us = usSince(start)
+  const all = Array.from(latencies)
+  return {
+    callsPerSecond: (count / us) * 1e6,
+    recordsPerSecond: ((count * recordsPerCall) / us) * 1e6,
+    usPerCall: us / count,
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+  }
+}
+
+/**
+ * One run: in a fresh log, `count` registrations, then a claim of each, a release of each,
+ * `count` claim-release cycles, and `count` conflicting claims (refused, nothing appended).
+ */
+async function sequentialRun(sync: boolean, count: number) {
+  return withInstance(sync, async (cs) => {
+    // Warm the code paths (JIT) on a few ids that the measured calls do not touch.
+    const warm: number[] = []
+    for (let index = 0; index < 50; index++) warm.push(await cs.findChangeSourceId(`warm-${index}`))
+    for (const id of warm) await cs.setChangeSourceMaster(id, 9)
+    for (const id of warm) await cs.setChangeSourceMaster(id, null)
+    const ids: number[] = []
+    const register = await timeCalls(count, 1, async (index) => ids.push(await cs.findChangeSourceId(`poller:repo-${index}`)))
+    const claim = await timeCalls(count, 1, (index) => cs.setChangeSourceMaster(ids[index]!, 1))
+    const conflict = await timeCalls(count, 0, async (index) => {
+      if (await cs.trySetChangeSourceMaster(ids[index]!, 2)) throw new Error('a conflicting claim succeeded')
+    })
+    const release = await timeCalls(count, 1, (index) => cs.setChangeSourceMaster(ids[index]!, null))
+    const cycle = await timeCalls(count, 2, async (index) => {
+      await cs.setChangeSourceMaster(ids[index]!, 3)
+      await cs.setChangeSourceMaster(ids[index]!, null)
+    })
+    return { register, claim, release, cycle, conflict }
+  })
+}
+
+export async function sequentialWrites(sync: boolean, count: number, runs: number): Promise<Record<SequentialKind, OpFigure>> {
+  const results: Array<Awaited<ReturnType<typeof sequentialRun>>> = []
+  for (let run = 0; run < runs; run++) results.push(await sequentialRun(sync, count))
+  const kinds: SequentialKind[] = ['register', 'claim', 'release', 'cycle', 'conflict']
+  const out = {} as Record<SequentialKind, OpFigure>
+  for (const kind of kinds) {
+    out[kind] = await medianOf(runs, async (run) => results[run]![kind], (figure) => figure.callsPerSecond)
+  }
+  return out
+}
+
+/**
+ * `callers` callers in flight, durable mode, each alternately claiming and releasing its own change
+ * source: every call appends one record, and the writer groups what arrives while a batch is syncing.
+ */
+export async function concurrentWrites(callers: number, callsPerCaller: number, runs: number): Promise<OpFigure> {
+  return medianOf(
+    runs,
+    () =>
+      withInstance(true, async (cs) => {
+        const ids = await Promise.all(Array.from({ length: callers }, (_, index) => cs.findChangeSourceId(`poller:repo-${index}`)))
+        // Warm up.
+        await Promise.all(ids.map(async (id) => {
+          await cs.setChangeSourceMaster(id, 1)
+          await cs.setChangeSourceMaster(id, null)
+        }))
+        const latencies: number[] = []
+        const start = nowNs()
+        await Promise.all(
+          ids.map(async (id) => {
+            for (let call = 0; call < callsPerCaller; call++) {
+              const t = nowNs()
+              await cs.setChangeSourceMaster(id, call % 2 === 0 ? 1 : null)
+              latencies.push(usSince(t))
+            }
+          }),
+        )
+        const us = usSince(start)
+        const calls = callers * callsPerCaller
+        return {
+          callsPerSecond: (calls / us) * 1e6,
+          recordsPerSecond: (calls / us) * 1e6,
+          usPerCall: us / calls,
+          p50: quantile(latencies, 0.5),
+          p99: quantile(latencies, 0.99),
+        }
+      }),
+    (figure) => figure.recordsPerSecond,
+  )
+}
