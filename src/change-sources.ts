@@ -1,6 +1,7 @@
 /**
  * The connector: Buildbot's `master.db.changesources` API over the event log.
  */
+import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
 import type { Observable } from 'rxjs'
 import { ChangeStream } from './change-stream.js'
@@ -8,6 +9,7 @@ import {
   ChangeSourceAlreadyClaimedError,
   ChangeSourcesError,
   ClosedError,
+  CorruptLogError,
   InvalidArgumentError,
   LocationLockedError,
   OpenFailedError,
@@ -88,6 +90,11 @@ export class ChangeSources {
     let release: () => Promise<void>
     if (location !== undefined) {
       const unreserve = reserveLocation(location)
+      // Before the Level is made: it starts opening itself on the next tick.
+      await refuseHeadless(location).catch((error: unknown) => {
+        unreserve()
+        throw error
+      })
       database = new Level(location)
       release = async () => {
         try {
@@ -298,6 +305,30 @@ function isAbstractLevel(value: unknown): value is AnyLevel {
     typeof candidate.iterator === 'function' &&
     typeof candidate.keyEncoding === 'function'
   )
+}
+
+/**
+ * A folder with LevelDB's data files but no CURRENT file is a damaged database. LevelDB, which
+ * creates a database where CURRENT is missing, would start an empty one over it and delete the old
+ * tables as obsolete: the open would succeed with an empty state, and the data would be gone.
+ */
+async function refuseHeadless(location: string): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(location)
+  } catch {
+    return // No folder yet (or not one we can list): LevelDB creates it, or reports why not.
+  }
+  if (names.includes('CURRENT')) return
+  // A MANIFEST alone is what a crash during the very first open leaves: no data, safe to create.
+  const dataFiles = names.filter((name) => /^\d+\.(?:log|ldb|sst)$/.test(name))
+  if (dataFiles.length > 0) {
+    throw new CorruptLogError(
+      undefined,
+      `${location} holds LevelDB data files (${dataFiles.slice(0, 3).join(', ')}) but no CURRENT file; ` +
+        'opening it would start an empty database over them, so it is left untouched',
+    )
+  }
 }
 
 function openError(location: string | undefined, error: unknown): ChangeSourcesError {
