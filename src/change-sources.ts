@@ -297,6 +297,15 @@ function checkedClock(now: () => unknown): () => number {
 
 function isAbstractLevel(value: unknown): value is AnyLevel {
   const candidate = value as Partial<AnyLevel> | null
+  // A Proxy or an object whose getters throw is not a database, and must be refused as such.
+  try {
+    return looksLikeAbstractLevel(candidate)
+  } catch {
+    return false
+  }
+}
+
+function looksLikeAbstractLevel(candidate: Partial<AnyLevel> | null): boolean {
   return (
     typeof candidate === 'object' &&
     candidate !== null &&

@@ -36,7 +36,7 @@ export function checkName(value: unknown): string {
 
 export function checkFilter(value: unknown): ChangeSourcesFilter {
   if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || isArrayOrRevoked(value)) {
     throw new InvalidArgumentError('filter', 'an object or undefined', value)
   }
   const { active, masterid } = readOwn(value, 'filter', ['active', 'masterid'])
@@ -48,6 +48,15 @@ export function checkFilter(value: unknown): ChangeSourcesFilter {
   if (active !== undefined) filter.active = active as boolean
   if (masterid !== undefined) filter.masterid = masterid as number
   return filter
+}
+
+// Array.isArray throws on a revoked Proxy; such a value is no usable object either.
+function isArrayOrRevoked(value: object): boolean {
+  try {
+    return Array.isArray(value)
+  } catch {
+    return true
+  }
 }
 
 /**
