@@ -8,10 +8,10 @@
  * other snapshot is ignored, with the reason, and the state is folded from seq 1: a snapshot never
  * makes a restore fail and never wins over the log.
  */
-import { freeze } from 'immer'
 import { GENESIS_HASH, initialState, type ChangeSourcesState } from './projection.js'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
+import { freezeFresh } from './id-trie.js'
 import type { LogStore } from './log-store.js'
 import { decodeRecord } from './record-codec.js'
 import { checkedRecord } from './replay.js'
@@ -77,7 +77,7 @@ export async function restoreState(
   restoreCounters.recordsFolded += recordsFolded
   if (loaded.state !== undefined) restoreCounters.snapshotsUsed += 1
   return {
-    state: freeze(state, true),
+    state: freezeFresh(state),
     snapshot: loaded.state === undefined ? { used: false, reason: loaded.reason! } : { used: true, seq: loaded.head!.seq, checksums: loaded.checksums! },
     recordsFolded,
     touchedIds,

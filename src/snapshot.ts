@@ -7,8 +7,8 @@
  * key, so a snapshot rewrites only the chunks whose change sources changed since the last one:
  *
  *   head            {"format":1,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
- *                    "chunkIds":256,"chunkCount":…,"digest":…,"checksum":…}
- *   chunk!<8 hex>   [[id,name,masterid],…]   (the ids chunk*256 … chunk*256+255 that exist)
+ *                    "chunkIds":64,"chunkCount":…,"digest":…,"checksum":…}
+ *   chunk!<8 hex>   [[id,name,masterid],…]   (the ids chunk*64 … chunk*64+63 that exist)
  *
  * `digest` is the SHA-256 of the chunks' own SHA-256s in chunk order, `checksum` the SHA-256 of the
  * head's other fields: a damaged, missing or stale chunk, or a damaged head, fails the check. The
@@ -22,8 +22,8 @@ import { trieGet } from './id-trie.js'
 import type { SnapshotPart } from './log-store.js'
 import type { ChangeSource, ChangeSourcesState } from './projection.js'
 
-/** Change sources per chunk: a snapshot rewrites 256 rows (~10 KB) per change source changed. */
-export const CHUNK_IDS = 256
+/** Change sources per chunk: a snapshot rewrites 64 rows (~3.7 KB) per change source changed. */
+export const CHUNK_IDS = 64
 export const SNAPSHOT_FORMAT = 1
 export const HEAD_PART = 'head'
 export const CHUNK_PREFIX = 'chunk!'

@@ -1,0 +1,161 @@
+// Snapshots (issue 5): written with the record that completes them, loaded on open so that only the
+// tail is folded (counted, not timed), and ignored — never trusted, never fatal — when missing,
+// damaged, of another schema version, or not matching the log.
+import { Level } from 'level'
+import * as assert from 'uvu/assert'
+import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
+import { restoreCounters } from '../src/restore.js'
+import { CHUNK_PREFIX, HEAD_PART, headChecksum, type SnapshotHead } from '../src/snapshot.js'
+import { rejectsWith } from './helpers/assertions.js'
+import { onEachBackend, type TestStore } from './helpers/backends.js'
+import { LONG } from './helpers/long.js'
+
+type Raw = {
+  get(key: string): Promise<string | undefined>
+  put(key: string, value: string): Promise<void>
+  del(key: string): Promise<void>
+  keys(options: { gte: string; lt: string }): { all(): Promise<string[]> }
+}
+
+async function onRawDb<T>(store: TestStore, body: (db: Raw) => Promise<T>): Promise<T> {
+  if (store.where.db !== undefined) return body(store.where.db as never)
+  const db = new Level<string, string>(store.where.location!)
+  await db.open()
+  try {
+    return await body(db as never)
+  } finally {
+    await db.close()
+  }
+}
+
+const HEAD_KEY = `snapshot!${HEAD_PART}`
+
+/** 30 registrations and claims, then master 2 deactivated: 60 + 10 records, a snapshot every 25. */
+async function build(store: TestStore): Promise<{ everything: ChangeSource[]; head: number }> {
+  const cs = await store.open({ snapshotEvery: 25, sync: false })
+  for (let index = 0; index < 30; index++) {
+    const id = await cs.findChangeSourceId(`source-${index}`)
+    await cs.setChangeSourceMaster(id, 1 + (index % 3))
+  }
+  await cs.masterDeactivated(2)
+  const result = { everything: await cs.getChangeSources(), head: cs.head }
+  await cs.close()
+  return result
+}
+
+/** Opens, and tells how many records the open folded and whether it used a snapshot. */
+async function reopen(store: TestStore): Promise<{ folded: number; usedSnapshot: boolean; everything: ChangeSource[]; cs: ChangeSources }> {
+  const folded = restoreCounters.recordsFolded
+  const used = restoreCounters.snapshotsUsed
+  const cs = await store.open({ snapshotEvery: 25 })
+  return {
+    folded: restoreCounters.recordsFolded - folded,
+    usedSnapshot: restoreCounters.snapshotsUsed > used,
+    everything: await cs.getChangeSources(),
+    cs,
+  }
+}
+
+async function rewriteHead(store: TestStore, change: (head: SnapshotHead) => Partial<SnapshotHead>, rechecksum = true): Promise<void> {
+  await onRawDb(store, async (db) => {
+    const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
+    const changed = { ...head, ...change(head) }
+    await db.put(HEAD_KEY, JSON.stringify(rechecksum ? { ...changed, checksum: headChecksum(changed) } : changed))
+  })
+}
+
+onEachBackend('snapshots', (test) => {
+  test('open folds only the records after the newest snapshot, and gets the same state as a full replay', async ({ store }) => {
+    const { everything, head } = await build(store)
+    assert.is(head, 70)
+    const reopened = await reopen(store)
+    assert.ok(reopened.usedSnapshot)
+    // Snapshots at 25 and 50; the deactivation batch (61…70) crosses no multiple of 25: 20 records after the snapshot.
+    assert.is(reopened.folded, 20)
+    assert.equal(reopened.everything, everything)
+    // Writes go on from the restored state, and the next snapshot builds on the loaded one.
+    for (let id = 1; id <= 12; id++) await reopened.cs.setChangeSourceMaster(id, null).catch(() => {})
+    const after = await reopened.cs.getChangeSources()
+    const head2 = reopened.cs.head
+    await reopened.cs.close()
+    const again = await reopen(store)
+    assert.ok(again.usedSnapshot)
+    assert.is(again.folded, head2 % 25 === 0 ? 0 : head2 - Math.floor(head2 / 25) * 25)
+    assert.equal(again.everything, after)
+  })
+
+  test('snapshotEvery: 0 writes none, and open folds the whole log', async ({ store }) => {
+    const cs = await store.open({ snapshotEvery: 0 })
+    for (let index = 0; index < 10; index++) await cs.findChangeSourceId(`s${index}`)
+    await cs.close()
+    assert.equal(await onRawDb(store, (db) => db.keys({ gte: 'snapshot!', lt: 'snapshot!~' }).all()), [])
+    const reopened = await reopen(store)
+    assert.is(reopened.folded, 10)
+    assert.not.ok(reopened.usedSnapshot)
+    await rejectsWith(() => store.open({ snapshotEvery: -1 }), ErrorCode.invalidArgument)
+    await rejectsWith(() => store.open({ snapshotEvery: 1.5 }), ErrorCode.invalidArgument)
+  })
+
+  const damages: Array<[string, (store: TestStore) => Promise<void>]> = [
+    ['missing', (store) => onRawDb(store, (db) => db.del(HEAD_KEY))],
+    ['a head that is not JSON', (store) => onRawDb(store, (db) => db.put(HEAD_KEY, '{"seq":'))],
+    ['a head that fails its checksum', (store) => rewriteHead(store, (head) => ({ nextId: head.nextId + 1 }), false)],
+    ['of another schema version', (store) => rewriteHead(store, () => ({ schemaVersion: 2 }))],
+    ['whose hash is not the log’s', (store) => rewriteHead(store, () => ({ hash: 'f'.repeat(64) }))],
+    ['past the end of the log', (store) => rewriteHead(store, (head) => ({ seq: head.seq + 5 }))],
+    ['with a chunk missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${CHUNK_PREFIX}00000000`))],
+    [
+      'with a chunk changed (a holder rewritten)',
+      (store) =>
+        onRawDb(store, async (db) => {
+          const key = `snapshot!${CHUNK_PREFIX}00000000`
+          await db.put(key, (await db.get(key))!.replace(',3]', ',9]'))
+        }),
+    ],
+  ]
+  for (const [name, damage] of damages) {
+    test(`a snapshot ${name} is ignored: open replays the whole log and gets the same state`, async ({ store }) => {
+      const { everything, head } = await build(store)
+      await damage(store)
+      const reopened = await reopen(store)
+      assert.not.ok(reopened.usedSnapshot)
+      assert.is(reopened.folded, head)
+      assert.equal(reopened.everything, everything)
+      // The next snapshot replaces the damaged one with a whole one.
+      await reopened.cs.findChangeSourceId('one more')
+      for (let index = 0; index < 25; index++) await reopened.cs.findChangeSourceId(`more-${index}`)
+      const expected = await reopened.cs.getChangeSources()
+      await reopened.cs.close()
+      const fixed = await reopen(store)
+      assert.ok(fixed.usedSnapshot)
+      assert.equal(fixed.everything, expected)
+    })
+  }
+})
+
+onEachBackend('snapshots at scale', (test) => {
+  // A million records with CHANGESOURCES_LONG=1; by default 20 000, which proves the same property.
+  const changeSources = LONG ? 500_000 : 10_000
+  const every = LONG ? 10_000 : 1_000
+  test(`a log of ${2 * changeSources} records: open folds fewer than ${every}`, async ({ store }) => {
+    const cs = await store.open({ snapshotEvery: every, sync: false })
+    const group = 2_000
+    for (let first = 0; first < changeSources; first += group) {
+      const work: Array<Promise<unknown>> = []
+      for (let index = first; index < first + group; index++) {
+        work.push(cs.findChangeSourceId(`poller:${index}`).then((id) => cs.setChangeSourceMaster(id, 1 + (index % 40))))
+      }
+      await Promise.all(work)
+    }
+    await cs.setChangeSourceMaster(7, null)
+    const head = cs.head
+    assert.is(head, 2 * changeSources + 1)
+    const sample = [await cs.getChangeSource(7), (await cs.getChangeSources({ masterid: 3 })).length]
+    await cs.close()
+    const reopened = await reopen(store)
+    assert.ok(reopened.usedSnapshot)
+    assert.ok(reopened.folded < every, `folded ${reopened.folded}`)
+    assert.is(reopened.cs.head, head)
+    assert.equal([await reopened.cs.getChangeSource(7), (await reopened.cs.getChangeSources({ masterid: 3 })).length], sample)
+  })
+})
