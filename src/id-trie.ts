@@ -43,6 +43,15 @@ function slotAt(key: number, level: number): number {
 export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
   if (key >= WIDTH ** trie.depth) return undefined
   let node: TrieNode<T> | undefined = trie.root
+  if (key <= 0x3fffffff && trie.depth <= 7) {
+    // Ids below 2^30 in a trie of at most 7 levels (all of them, in practice): shifts (at most
+    // 30 bits, so `>>>` is exact) instead of a division per level.
+    for (let shift = (trie.depth - 1) * BITS; shift > 0; shift -= BITS) {
+      node = node[(key >>> shift) & MASK] as TrieNode<T> | undefined
+      if (node === undefined) return undefined
+    }
+    return node[key & MASK] as T | undefined
+  }
   for (let level = trie.depth - 1; level > 0; level--) {
     node = node[slotAt(key, level)] as TrieNode<T> | undefined
     if (node === undefined) return undefined
