@@ -113,19 +113,20 @@ for (const n of SIZES) {
   const { cs, buildMs, openMs, log: built } = await buildAndOpen(folder.path, n)
   const cycles = await cyclesAtScale(cs, n, quick ? 300 : 1000, RUNS)
   raw[`scale${n}`] = { buildMs, openMs, records: built.records, cycles }
-  cyclesAtSmallest ??= cycles.usPerWrite
-  const ratio = cycles.usPerWrite / cyclesAtSmallest
+  // The median latency per write: the mean is at the mercy of the disk's stalls on this shared machine.
+  cyclesAtSmallest ??= cycles.p50
+  const ratio = cycles.p50 / cyclesAtSmallest
   const last = n === SIZES[SIZES.length - 1]
   add({
     section: '3 scale (relaxed)',
     what: `claim-release cycle at ${n.toLocaleString('en')} change sources`,
-    figure: cycles.usPerWrite,
-    unit: 'µs/write',
+    figure: cycles.p50,
+    unit: 'µs/write (p50)',
     baseline: n === SIZES[0] ? undefined : `the same at ${SIZES[0]!.toLocaleString('en')}`,
     ratio: n === SIZES[0] ? undefined : ratio,
     target: last && n === 1_000_000 ? '≤ 1.3' : undefined,
     met: last && n === 1_000_000 ? ratio <= 1.3 : undefined,
-    note: `CPU ${cycles.cpuUsPerWrite.toFixed(0)} µs/write; p50 ${cycles.p50.toFixed(0)} µs, p99 ${cycles.p99.toFixed(0)} µs; log built in ${(buildMs / 1000).toFixed(1)} s, opened in ${(openMs / 1000).toFixed(2)} s`,
+    note: `mean ${cycles.usPerWrite.toFixed(0)} µs, CPU ${cycles.cpuUsPerWrite.toFixed(0)} µs/write (all threads); p99 ${cycles.p99.toFixed(0)} µs; log built in ${(buildMs / 1000).toFixed(1)} s, opened in ${(openMs / 1000).toFixed(2)} s`,
   })
   if (READ_SIZES.includes(n)) {
     const reads = await readsAtScale(cs, n, quick)
