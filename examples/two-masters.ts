@@ -91,5 +91,17 @@ for (const changeSource of await changeSources.getChangeSources()) {
   console.log(`  ${changeSource.id}  ${changeSource.name}  ${changeSource.masterid === null ? 'unclaimed' : `master ${changeSource.masterid}`}`)
 }
 printing.unsubscribe()
+
+// The audit of this run, from the log: who held what, from when to when, and why it ended.
+console.log('\nthe audit of this run (claims as intervals, from the log):')
+const { claims } = await changeSources.history()
+for (const claim of claims.filter((claim) => (claim.to?.seq ?? Infinity) >= startedAt)) {
+  const until = claim.to === null ? 'still held' : `${new Date(claim.to.timestamp).toISOString().slice(11, 23)} (${claim.to.reason})`
+  const held = (claim.to?.timestamp ?? Date.now()) - claim.from.timestamp
+  console.log(`  ${claim.name}: master ${claim.masterid} from ${new Date(claim.from.timestamp).toISOString().slice(11, 23)} to ${until}, ${held} ms`)
+}
+const report = await changeSources.verify()
+console.log(report.ok ? `the log is whole: ${report.length} records, head hash ${report.headHash.slice(0, 16)}…` : `the log is damaged at seq ${report.seq}`)
 await changeSources.close()
 console.log(`\nthis run appended records ${startedAt} to ${changeSources.head}`)
+console.log(`audit it any time: npx changesources history ${LOCATION} (or state --at <time>, verify)`)
