@@ -13,7 +13,6 @@ import {
   InvalidArgumentError,
   LocationLockedError,
   OpenFailedError,
-  ReadFailedError,
 } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { LevelLogStore, type AnyLevel } from './level-log-store.js'
@@ -23,12 +22,11 @@ import {
   findIdByName,
   getChangeSource,
   getChangeSources,
-  GENESIS_HASH,
   type ChangeSource,
   type ChangeSourcesFilter,
   type ChangeSourcesState,
 } from './projection.js'
-import { decodeRecord } from './record-codec.js'
+import { readRecordChunks } from './log-reader.js'
 import { restoreState } from './restore.js'
 import { DEFAULT_SNAPSHOT_EVERY, Snapshotter } from './snapshot.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
@@ -194,7 +192,7 @@ export class ChangeSources {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
     const { from } = readOwn(options, 'options', ['from'])
     const start = from === undefined ? 1 : checkId('options.from', from)
-    return this.#stream.watch(start, () => this.head, (first, last) => this.#readRecords(first, last))
+    return this.#stream.watch(start, () => this.head, (first, last) => readRecordChunks(this.#store, { from: first, to: last }))
   }
 
   /**
@@ -233,26 +231,6 @@ export class ChangeSources {
       await this.#release()
     })()
     return this.#closing
-  }
-
-  async *#readRecords(from: number, to: number): AsyncIterable<readonly ChangeRecord[]> {
-    let previousHash = GENESIS_HASH
-    try {
-      if (from > 1) {
-        for await (const [before] of this.#store.read({ from: from - 1, to: from - 1 })) {
-          previousHash = (JSON.parse(before!.value) as { hash: string }).hash
-        }
-      }
-      for await (const chunk of this.#store.read({ from, to })) {
-        yield chunk.map((entry) => {
-          const record = decodeRecord(entry.seq, entry.value, previousHash)
-          previousHash = record.hash
-          return record
-        })
-      }
-    } catch (error) {
-      throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
-    }
   }
 
   #checkOpen(operation: string): void {

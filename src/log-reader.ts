@@ -8,30 +8,36 @@ import type { LogStore, StoredEntry } from './log-store.js'
 import { GENESIS_HASH } from './projection.js'
 import { decodeRecord } from './record-codec.js'
 
-/** The stored entries from `from` to `to`, each checked to be the next seq and to chain to the one before. */
-export async function* readCheckedEntries(
-  store: LogStore,
-  range: { from: number; to: number },
-): AsyncIterable<{ readonly entry: StoredEntry; readonly record: ChangeRecord }> {
+export interface CheckedEntry {
+  readonly entry: StoredEntry
+  readonly record: ChangeRecord
+}
+
+/**
+ * The stored entries from `from` to `to` (both inclusive), a store chunk at a time, each checked to
+ * be the next seq, to decode, and to chain to the one before (the first to the stored hash of
+ * seq `from - 1`: verify() checks the whole chain). A problem is a CorruptLogError naming the seq;
+ * a store failure a ReadFailedError.
+ */
+export async function* readCheckedChunks(store: LogStore, range: { from: number; to: number }): AsyncIterable<CheckedEntry[]> {
   const { from, to } = range
   if (from > to) return
   let previousHash = GENESIS_HASH
   let expected = from
   try {
     if (from > 1) {
-      // The link into the range: the previous record's hash as stored (verify() checks the whole chain).
       for await (const [before] of store.read({ from: from - 1, to: from - 1 })) {
         previousHash = (JSON.parse(before!.value) as { hash: string }).hash
       }
     }
     for await (const chunk of store.read({ from, to })) {
-      for (const entry of chunk) {
+      yield chunk.map((entry) => {
         if (entry.seq !== expected) throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
         const record = decodeRecord(entry.seq, entry.value, previousHash)
         previousHash = record.hash
         expected += 1
-        yield { entry, record }
-      }
+        return { entry, record }
+      })
     }
   } catch (error) {
     throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
@@ -39,7 +45,12 @@ export async function* readCheckedEntries(
   if (expected <= to) throw new CorruptLogError(expected, 'the record is missing (the log ends before it)')
 }
 
+/** The records from `from` to `to` (both inclusive), in seq order, a chunk at a time. */
+export async function* readRecordChunks(store: LogStore, range: { from: number; to: number }): AsyncIterable<ChangeRecord[]> {
+  for await (const chunk of readCheckedChunks(store, range)) yield chunk.map(({ record }) => record)
+}
+
 /** The records from `from` to `to` (both inclusive), in seq order. */
 export async function* readRecords(store: LogStore, range: { from: number; to: number }): AsyncIterable<ChangeRecord> {
-  for await (const { record } of readCheckedEntries(store, range)) yield record
+  for await (const chunk of readCheckedChunks(store, range)) for (const { record } of chunk) yield record
 }

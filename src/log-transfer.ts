@@ -8,12 +8,12 @@ import { applyRecord } from './evolve.js'
 import type { LogStore, StoredEntry } from './log-store.js'
 import { initialState } from './projection.js'
 import { checkedRecord } from './replay.js'
-import { readCheckedEntries } from './log-reader.js'
+import { readCheckedChunks } from './log-reader.js'
 import { Snapshotter } from './snapshot.js'
 
 /** The stored records from `from` to `to`, each checked on the way, as lines (without newlines). */
 export async function* exportLines(store: LogStore, range: { from: number; to: number }): AsyncIterable<string> {
-  for await (const { entry } of readCheckedEntries(store, range)) yield entry.value
+  for await (const chunk of readCheckedChunks(store, range)) for (const { entry } of chunk) yield entry.value
 }
 
 const IMPORT_BATCH = 1000
