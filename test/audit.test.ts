@@ -1,8 +1,14 @@
 // Audits (issue 5): read, point in time against the model, history intervals, and verify finding
 // the first bad seq of a tampered, shortened or reordered log — on the component and offline.
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { AuditLog, ChangeSources, ErrorCode, GENESIS_HASH, type ChangeSourcesFilter } from '../src/index.js'
+import { AuditLog, ChangeSources, ErrorCode, GENESIS_HASH, LocationNotFoundError, type ChangeSourcesFilter } from '../src/index.js'
 import { logKey } from '../src/level-log-store.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
@@ -118,6 +124,47 @@ onEachBackend('audit: read and point in time', (test) => {
     await rejectsWith(() => cs.at({ time: new Date('not a date') }), ErrorCode.invalidArgument)
   })
 })
+
+test('AuditLog.open on a location with no database: LocationNotFoundError, and nothing is created', async () => {
+  const folder = await mkdtemp(join(tmpdir(), 'changesources-audit-'))
+  try {
+    const missing = join(folder, 'nothing-here')
+    const error = await rejectsWith(() => AuditLog.open({ location: missing }), ErrorCode.notFound, LocationNotFoundError)
+    assert.is(error.location, missing)
+    assert.not.ok(existsSync(missing))
+    await rejectsWith(() => AuditLog.open({ location: missing, copy: true }), ErrorCode.notFound)
+  } finally {
+    await rm(folder, { recursive: true, force: true })
+  }
+})
+
+test('AuditLog export and import: the stored lines round-trip into an empty database, checked on the way', async () => {
+  const source = new MemoryLevel<string, string>()
+  const cs = await ChangeSources.open({ db: source, snapshotEvery: 0 })
+  for (const name of ['a', 'b']) await cs.setChangeSourceMaster(await cs.findChangeSourceId(name), 3)
+  await cs.close()
+  const log = await AuditLog.open({ db: source })
+  const lines = await asList(log.export())
+  assert.equal(await asList(log.export({ from: 2, to: 3 })), lines.slice(1, 3))
+  await log.close()
+  const target = new MemoryLevel<string, string>()
+  assert.equal(await AuditLog.import({ db: target }, toAsync(lines)), { records: 4 })
+  const restored = await ChangeSources.open({ db: target })
+  assert.equal(await restored.getChangeSources({ masterid: 3 }), [
+    { id: 1, name: 'a', masterid: 3 },
+    { id: 2, name: 'b', masterid: 3 },
+  ])
+  await restored.close()
+  await rejectsWith(() => AuditLog.import({ db: target }, toAsync(lines)), ErrorCode.invalidArgument)
+  const gap = new MemoryLevel<string, string>()
+  const error = await rejectsWith(() => AuditLog.import({ db: gap }, toAsync([lines[0]!, lines[2]!])), ErrorCode.corruptLog)
+  assert.is((error as unknown as { seq: number }).seq, 2)
+  await Promise.all([source.close(), target.close(), gap.close()])
+})
+
+async function* toAsync<T>(items: readonly T[]): AsyncIterable<T> {
+  yield* items
+}
 
 onEachBackend('audit: history', (test) => {
   test('claims as intervals, with the reason each ended and open ones for claims still held', async ({ store }) => {
@@ -253,3 +300,5 @@ onEachBackend('audit: verify', (test) => {
     await rejectsWith(() => store.open(), ErrorCode.unknownSchemaVersion)
   })
 })
+
+test.run()
