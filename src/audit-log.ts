@@ -73,6 +73,7 @@ export class AuditLog {
     if (location !== undefined && (typeof location !== 'string' || location.length === 0)) {
       throw new InvalidArgumentError('options.location', 'a non-empty path', location)
     }
+    if (copy !== undefined && typeof copy !== 'boolean') throw new InvalidArgumentError('options.copy', 'a boolean', copy)
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('options.onProgress', 'a function', onProgress)
     const progress = onProgress as AuditOpenOptions['onProgress']
     if (db !== undefined) {
