@@ -77,6 +77,7 @@ test('--help exits 0 and lists the commands', async () => {
 test('state: a table by default; --json now, --at a seq and --at a time', async ({ location }) => {
   const table = await run(['state', location])
   assert.is(table.code, 0, table.stderr)
+  assert.is(table.stderr, '', 'no progress bar when stderr is not a terminal')
   assert.match(table.stdout, /poller:acme\/app\s+│ 14/)
   const now = JSON.parse((await run(['state', location, '--json'])).stdout)
   assert.equal(now.changeSources, [
