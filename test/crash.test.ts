@@ -42,7 +42,8 @@ function runWriter(location: string, seed: number, sync: boolean, killAfter: num
       const delay = random() * 3
       setTimeout(() => child.kill('SIGKILL'), delay)
     }
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    const lines = createInterface({ input: child.stdout })
+    lines.on('line', (line) => {
       const message = JSON.parse(line) as { ready?: number; op?: Op; answer?: unknown }
       if (message.op !== undefined) inFlight = message.op
       else if (message.answer !== undefined) {
@@ -51,11 +52,13 @@ function runWriter(location: string, seed: number, sync: boolean, killAfter: num
       }
       if (acknowledged.length >= killAfter) kill()
     })
+    // Done once the child is dead and every line it wrote has been read: a fast writer can be far
+    // ahead of this reader, with a full pipe of acknowledgements still to come after its death.
+    const read = new Promise<void>((resolve) => lines.on('close', resolve))
     child.on('error', reject)
-    child.on('close', (code, signal) => {
+    child.on('exit', (code, signal) => {
       if (signal !== 'SIGKILL') reject(new Error(`the writer exited on its own (${code}): ${stderr}`))
-      // readline may still hold the last lines: let it flush them.
-      else setImmediate(() => resolve({ acknowledged, inFlight, signal }))
+      else void read.then(() => resolve({ acknowledged, inFlight, signal }))
     })
   })
 }
