@@ -1,9 +1,10 @@
 /**
- * evolve: how a record changes the projection. `applyRecord` is a recipe in immer's style: it
- * changes the state it is given, copy-on-write (see id-trie.ts). It runs on a private, not yet
- * frozen state during replay (all in place), on an immer draft in `evolve`, and on the write path in
- * `applyRecords`, where the committed state is frozen, so the result shares every untouched node
- * with it and only the nodes on each record's path are copied (then frozen).
+ * evolve: how a record changes the projection. `applyRecord` is the immer recipe: it changes the
+ * state it is given. On the write path and in `evolve`, that state is an immer draft of the
+ * committed, frozen state: immer copies the state's own small object, and each trie copies the
+ * nodes on the record's path (tries are values to immer, see id-trie.ts), so the next state shares
+ * every untouched node with the last. During replay it is a private, unfrozen state, changed in
+ * place and frozen once at the end.
  */
 import { Immer } from 'immer'
 import type { ChangeRecord } from './events.js'
@@ -11,21 +12,24 @@ import { emptyTrie, freezeFresh, trieDelete, trieGet, trieSet, writable } from '
 import { nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
 
 // A private instance: the host application's immer settings are its own business.
-export const immer = new Immer({ autoFreeze: true })
+const immer = new Immer({ autoFreeze: true })
 
-/** The pure form: the state after `record`. */
+/** The pure form: the state after `record`; `state` is left as it was. */
 export function evolve(state: ChangeSourcesState, record: ChangeRecord): ChangeSourcesState {
-  return immer.produce(state, (draft) => applyRecord(draft, record))
+  return produceState(state, (draft) => applyRecord(draft, record))
 }
 
 /**
- * The write path's form: the state after `records`, frozen, sharing every untouched node with
- * `state`, which must be frozen (the committed state is) and is left as it was.
+ * Runs `recipe` on an immer draft of `state` and returns the next state, frozen throughout (or
+ * `state` itself when the recipe changed nothing). `state` is frozen first if it is not yet, and is
+ * left as it was. The write path decides and applies a whole batch in one recipe.
  */
-export function applyRecords(state: ChangeSourcesState, records: readonly ChangeRecord[]): ChangeSourcesState {
-  const next = writable(state)
-  for (const record of records) applyRecord(next, record)
-  return freezeFresh(next)
+export function produceState(state: ChangeSourcesState, recipe: (draft: ChangeSourcesState) => void): ChangeSourcesState {
+  return immer.produce(freezeFresh(state), (draft) => {
+    recipe(draft as ChangeSourcesState)
+    // immer freezes what it drafted; the nodes the tries copied are theirs to freeze.
+    for (const value of Object.values(draft)) freezeFresh(value)
+  })
 }
 
 /** Changes `state`, which must itself be writable (unfrozen, a draft, or a copy made by `writable`). */

@@ -5,12 +5,14 @@
  * flat collection of a million entries costs tens of milliseconds per write. In this trie a write
  * copies only the nodes on one root-to-leaf path (a handful of 32-slot arrays), whatever the size.
  *
- * The functions below read, or write copy-on-write: a frozen node is copied before it is changed
- * (and the copy put in its parent's slot), an unfrozen one is changed in place. So the same code runs
- * on a plain unfrozen trie during replay (everything in place), on an immer draft (drafts are never
- * frozen; immer does the copying), and on the write path, where the committed state is frozen and a
- * write copies just the nodes on its path (see `writable` and `freezeFresh`), without immer's
- * proxies: profiled, a produce per command over these tries cost ~65 µs, the direct copy ~2 µs.
+ * Why a class: immer drafts plain objects and arrays, and a class instance (without `immerable`) is
+ * a value to it, neither proxied nor copied. So a `produce` over the projection drafts only the
+ * state's own small object, and each trie does its own copy-on-write: a frozen node is copied before
+ * it is changed (and the copy put in its parent's slot), an unfrozen one is changed in place.
+ * Profiled, immer drafting the tries' nodes cost ~65 µs per command; this costs ~2 µs. The same
+ * code runs on replay's private, unfrozen state (everything in place) and inside a `produce` on the
+ * write path, where the committed state is frozen and a write copies just the nodes on its path
+ * (see `writable`, and `freezeFresh` for freezing what it created).
  */
 
 const BITS = 5
@@ -19,16 +21,18 @@ const MASK = WIDTH - 1
 
 type TrieNode<T> = Array<TrieNode<T> | T | undefined>
 
-export interface IdTrie<T> {
-  /** Number of keys present. */
-  size: number
-  /** Levels of nodes below the root; keys up to WIDTH ** depth - 1 fit. */
-  depth: number
-  root: TrieNode<T>
+export class IdTrie<T> {
+  constructor(
+    /** Number of keys present. */
+    public size: number,
+    /** Levels of nodes below the root; keys up to WIDTH ** depth - 1 fit. */
+    public depth: number,
+    public root: TrieNode<T>,
+  ) {}
 }
 
 export function emptyTrie<T>(): IdTrie<T> {
-  return { size: 0, depth: 1, root: newNode() }
+  return new IdTrie<T>(0, 1, newNode())
 }
 
 function newNode<T>(): TrieNode<T> {
@@ -66,6 +70,7 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
  */
 export function writable<V extends object>(value: V): V {
   if (!Object.isFrozen(value)) return value
+  if (value instanceof IdTrie) return new IdTrie(value.size, value.depth, value.root) as V
   // Spread, not slice: on Node 20 `slice` of a frozen array takes a slow path (1.2 µs vs 60 ns for 32 slots).
   return (Array.isArray(value) ? [...value] : { ...value }) as V
 }

@@ -2,10 +2,10 @@
  * Replay: folding stored entries back into a state, checking each on the way, so that a log that
  * does not read back stops open with a typed error instead of building a wrong state.
  */
-import { freeze } from 'immer'
 import { CorruptLogError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
+import { freezeFresh } from './id-trie.js'
 import type { StoredEntry } from './log-store.js'
 import { initialState, type ChangeSourcesState } from './projection.js'
 import { decodeRecord, recordProblem } from './record-codec.js'
@@ -44,5 +44,5 @@ export function checkedRecord(state: ChangeSourcesState, entry: StoredEntry): Ch
 
 /** The frozen state after every entry of the log. */
 export async function replay(chunks: AsyncIterable<readonly StoredEntry[]>): Promise<ChangeSourcesState> {
-  return freeze(await foldEntries(initialState(), chunks), true)
+  return freezeFresh(await foldEntries(initialState(), chunks))
 }

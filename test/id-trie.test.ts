@@ -1,9 +1,9 @@
 // The radix trie behind every collection of the projection, against a Map, plainly and under immer.
 import fc from 'fast-check'
-import { Immer, freeze } from 'immer'
+import { Immer } from 'immer'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { emptyTrie, trieDelete, trieForEach, trieGet, trieSet, type IdTrie } from '../src/id-trie.js'
+import { emptyTrie, freezeFresh, trieDelete, trieForEach, trieGet, trieSet, writable, type IdTrie } from '../src/id-trie.js'
 
 const immer = new Immer({ autoFreeze: true })
 const keys = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(0, 31, 32, 1023, 1024, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER))
@@ -42,19 +42,28 @@ test('set, delete, get and ordered walk agree with a Map (mutable use, as in rep
   )
 })
 
-test('under immer: each produce leaves the previous trie as it was', () => {
+// As on the write path: the trie is a value inside an immer draft, and copies its own path.
+function produceTrie(trie: IdTrie<number>, change: (own: IdTrie<number>) => void): IdTrie<number> {
+  return immer.produce({ trie }, (draft) => {
+    const own = (draft.trie = writable(draft.trie))
+    change(own)
+    freezeFresh(own)
+  }).trie
+}
+
+test('inside immer: each write leaves the previous trie as it was, and the next one frozen', () => {
   fc.assert(
     fc.property(operations, (ops) => {
-      let trie = immer.produce(emptyTrie<number>(), () => {})
+      let trie = freezeFresh(emptyTrie<number>())
       const model = new Map<number, number>()
       for (const [op, key, value] of ops) {
         const before = valuesOf(trie)
         const previous = trie
-        trie = immer.produce(trie, (draft) => (op === 'set' ? trieSet(draft, key, value) : trieDelete(draft, key)))
+        trie = produceTrie(trie, (own) => (op === 'set' ? trieSet(own, key, value) : trieDelete(own, key)))
         if (op === 'set') model.set(key, value)
         else model.delete(key)
         assert.equal(valuesOf(previous), before)
-        assert.ok(Object.isFrozen(trie.root))
+        assert.ok(Object.isFrozen(trie) && Object.isFrozen(trie.root))
       }
       check(trie, model)
     }),
@@ -65,8 +74,8 @@ test('under immer: each produce leaves the previous trie as it was', () => {
 test('a write shares every node off its path with the previous trie', () => {
   let trie = emptyTrie<number>()
   for (let key = 0; key < 32 * 32 * 4; key++) trieSet(trie, key, key)
-  trie = freeze(trie, true)
-  const next = immer.produce(trie, (draft) => trieSet(draft, 5, -5))
+  trie = freezeFresh(trie)
+  const next = produceTrie(trie, (own) => trieSet(own, 5, -5))
   assert.is(trieGet(next, 5), -5)
   assert.is(trieGet(trie, 5), 5)
   assert.is.not(next.root, trie.root)
