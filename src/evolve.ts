@@ -8,7 +8,7 @@
  */
 import { Immer } from 'immer'
 import type { ChangeRecord } from './events.js'
-import { emptyTrie, freezeFresh, trieDelete, trieGet, trieSet, writable } from './id-trie.js'
+import { created, emptyTrie, freezeFresh, freezingCreated, trieDelete, trieGet, trieSet, writable } from './id-trie.js'
 import { nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
 
 // A private instance: the host application's immer settings are its own business.
@@ -25,11 +25,8 @@ export function evolve(state: ChangeSourcesState, record: ChangeRecord): ChangeS
  * left as it was. The write path decides and applies a whole batch in one recipe.
  */
 export function produceState(state: ChangeSourcesState, recipe: (draft: ChangeSourcesState) => void): ChangeSourcesState {
-  return immer.produce(freezeFresh(state), (draft) => {
-    recipe(draft as ChangeSourcesState)
-    // immer freezes what it drafted; the nodes the tries copied are theirs to freeze.
-    for (const value of Object.values(draft)) freezeFresh(value)
-  })
+  // immer freezes what it drafted; what the tries created inside the recipe is theirs to freeze.
+  return immer.produce(freezeFresh(state), (draft) => freezingCreated(() => recipe(draft as ChangeSourcesState)))
 }
 
 /** Changes `state`, which must itself be writable (unfrozen, a draft, or a copy made by `writable`). */
@@ -42,7 +39,7 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const buckets = (state.idsByNameBucket = writable(state.idsByNameBucket))
       const bucketKey = nameBucket(record.name)
       const bucket = trieGet(buckets, bucketKey)
-      if (bucket === undefined) trieSet(buckets, bucketKey, [changeSource.id])
+      if (bucket === undefined) trieSet(buckets, bucketKey, created([changeSource.id]))
       else {
         const own = writable(bucket)
         own.push(changeSource.id)

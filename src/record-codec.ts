@@ -9,8 +9,12 @@ import { findIdByName, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
 
+/** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
+type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never
+export type UnhashedRecord = WithoutHash<ChangeRecord>
+
 /** The encoding the chain hashes: fixed field order, one array, so that it never depends on key order in JSON. */
-export function canonicalEncoding(record: Omit<ChangeRecord, 'hash'>): string {
+export function canonicalEncoding(record: UnhashedRecord): string {
   return JSON.stringify([
     record.version,
     record.seq,
@@ -23,14 +27,31 @@ export function canonicalEncoding(record: Omit<ChangeRecord, 'hash'>): string {
   ])
 }
 
-export function chainHash(previousHash: string, record: Omit<ChangeRecord, 'hash'>): string {
+export function chainHash(previousHash: string, record: UnhashedRecord): string {
   return digest('sha256', previousHash + canonicalEncoding(record), 'hex')
 }
 
 /** Places an event in the log: its seq, time, schema version and chained hash. The result is frozen. */
 export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, previousHash: string): ChangeRecord {
-  const unhashed = { seq, ...event, timestamp, version: SCHEMA_VERSION } as Omit<ChangeRecord, 'hash'>
-  return Object.freeze({ ...unhashed, hash: chainHash(previousHash, unhashed) }) as ChangeRecord
+  const version = SCHEMA_VERSION
+  // One literal per type rather than spreads: this runs once per record on the write path.
+  switch (event.type) {
+    case 'ChangeSourceRegistered': {
+      const { type, changesourceid, name } = event
+      const hash = chainHash(previousHash, { seq, type, changesourceid, name, timestamp, version })
+      return Object.freeze({ seq, type, changesourceid, name, timestamp, version, hash })
+    }
+    case 'MasterClaimed': {
+      const { type, changesourceid, masterid } = event
+      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, timestamp, version })
+      return Object.freeze({ seq, type, changesourceid, masterid, timestamp, version, hash })
+    }
+    case 'MasterReleased': {
+      const { type, changesourceid, masterid, reason } = event
+      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, reason, timestamp, version })
+      return Object.freeze({ seq, type, changesourceid, masterid, reason, timestamp, version, hash })
+    }
+  }
 }
 
 export function encodeRecord(record: ChangeRecord): string {

@@ -6,6 +6,8 @@ import { evolve } from '../src/evolve.js'
 import { getChangeSource, getChangeSources, initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { replay } from '../src/replay.js'
+import { Writer } from '../src/writer.js'
+import type { LogStore } from '../src/log-store.js'
 import { claimed, registered, released, state } from './helpers/fixtures.js'
 
 test('evolve returns a new state and leaves the one it was given as it was', () => {
@@ -43,6 +45,46 @@ test('replaying the stored records gives the state that evolving them one by one
   const replayed = await replay(stored())
   assert.equal(replayed, current)
   assert.ok(Object.isFrozen(replayed.byId.root))
+})
+
+/** Every object reachable from `value` that is not frozen, by path. */
+function unfrozen(value: unknown, path = 'state', found: string[] = [], seen = new Set<object>()): string[] {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return found
+  seen.add(value)
+  if (!Object.isFrozen(value)) found.push(path)
+  for (const [key, child] of Object.entries(value)) unfrozen(child, `${path}.${key}`, found, seen)
+  return found
+}
+
+test('after every write the whole state is frozen, so no later write can change a state already handed out', async () => {
+  const store: LogStore = {
+    head: 0,
+    async append(entries) {
+      ;(this as { head: number }).head = entries[entries.length - 1]!.seq
+    },
+    async *read() {},
+    async *readSnapshot() {},
+    async close() {},
+  }
+  const writer = new Writer({ state: await replay((async function* () {})()), store, publish: () => {}, now: () => 0 })
+  const states = [writer.state]
+  const snapshots = [JSON.stringify(writer.state)]
+  const commands = [
+    ...Array.from({ length: 70 }, (_, index) => ({ type: 'RegisterChangeSource' as const, name: `cs${index}` })),
+    ...Array.from({ length: 70 }, (_, index) => ({ type: 'ClaimChangeSource' as const, changesourceid: index + 1, masterid: (index % 3) + 1 })),
+    { type: 'ReleaseChangeSource' as const, changesourceid: 5 },
+    { type: 'DeactivateMaster' as const, masterid: 2 },
+  ]
+  for (const command of commands) {
+    await writer.submit(command)
+    assert.equal(unfrozen(writer.state), [], `after ${JSON.stringify(command)}`)
+    states.push(writer.state)
+    snapshots.push(JSON.stringify(writer.state))
+  }
+  // Concurrent commands: one batch, one recipe.
+  await Promise.all(Array.from({ length: 40 }, (_, index) => writer.submit({ type: 'RegisterChangeSource', name: `late${index}` })))
+  assert.equal(unfrozen(writer.state), [])
+  states.forEach((state, index) => assert.is(JSON.stringify(state), snapshots[index], `state ${index} changed after it was committed`))
 })
 
 test.run()
