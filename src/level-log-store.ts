@@ -56,10 +56,19 @@ export class LevelLogStore implements LogStore {
     const to = range.to ?? Number.MAX_SAFE_INTEGER
     if (range.from > to) return
     const iterator = this.#db.iterator({ gte: logKey(Math.max(1, range.from)), lte: logKey(to) })
+    const nextChunk = () => {
+      const reading = iterator.nextv(READ_CHUNK) as Promise<Array<[string, string]>>
+      // Read ahead while the caller works on the chunk before; if the caller stops early, close()
+      // settles this read and nobody awaits it: its failure must not surface as unhandled.
+      reading.catch(() => {})
+      return reading
+    }
     try {
+      let ahead = nextChunk()
       while (true) {
-        const chunk = (await iterator.nextv(READ_CHUNK)) as Array<[string, string]>
+        const chunk = await ahead
         if (chunk.length === 0) return
+        ahead = nextChunk()
         yield chunk.map(([key, value]) => ({ seq: seqOfKey(key), value }))
       }
     } finally {

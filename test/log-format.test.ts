@@ -71,6 +71,26 @@ test('the hash chain: sha256(previous hash + canonical encoding), from 64 zeros'
   }
 })
 
+test('the canonical encoding is exactly JSON.stringify of the documented array, whatever the name', async () => {
+  const { default: fc } = await import('fast-check')
+  const { canonicalEncoding } = await import('../src/record-codec.js')
+  const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+  const stamp = { seq: id, timestamp: fc.integer({ min: 0, max: 2 ** 50 }), version: fc.constant(1) }
+  const records = fc.oneof(
+    fc.record({ ...stamp, type: fc.constant('ChangeSourceRegistered' as const), changesourceid: id, name: fc.string({ unit: 'binary' }) }),
+    fc.record({ ...stamp, type: fc.constant('MasterClaimed' as const), changesourceid: id, masterid: id }),
+    fc.record({ ...stamp, type: fc.constant('MasterReleased' as const), changesourceid: id, masterid: id, reason: fc.constantFrom('released' as const, 'master-deactivated' as const) }),
+  )
+  fc.assert(
+    fc.property(records, (record) => {
+      const r = record as Record<string, unknown>
+      const expected = JSON.stringify([r.version, r.seq, r.timestamp, r.type, r.changesourceid, r.name ?? null, r.masterid ?? null, r.reason ?? null])
+      assert.is(canonicalEncoding(record), expected)
+    }),
+    { numRuns: 500 },
+  )
+})
+
 async function damaged(change: (db: MemoryLevel, log: Array<[string, string]>) => Promise<void>): Promise<{ error: CorruptLogError; db: MemoryLevel; before: Array<[string, string]> }> {
   const db = await writtenLog()
   await change(db, await storedLog(db))
