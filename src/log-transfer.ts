@@ -2,12 +2,12 @@
  * Export and import: the log as JSON Lines, one stored record per line, exactly as stored (so the
  * hashes still hold), for backup, restore and moving a log between stores.
  */
+import { checkedRecord } from './record-codec.js'
 import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
 import type { LogStore, StoredEntry } from './log-store.js'
 import { initialState } from './projection.js'
-import { checkedRecord } from './replay.js'
 import { readCheckedChunks } from './log-reader.js'
 import { Snapshotter } from './snapshot.js'
 

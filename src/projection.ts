@@ -47,9 +47,10 @@ export function initialState(): ChangeSourcesState {
   }
 }
 
-// 2^16 buckets: a handful of names per bucket at a million change sources, so a registration copies
-// a short array, and few enough buckets that the index stays small at a thousand.
-const NAME_BUCKET_MASK = 0xffff
+// 2^20 buckets: about one name per bucket at a million change sources, so that a lookup (and the
+// check of every registration on replay) compares one or two names rather than the fifteen that
+// 2^16 buckets held there (profiled: a quarter of the time of opening a million records).
+const NAME_BUCKET_MASK = 0xfffff
 
 /** FNV-1a over UTF-16 code units, folded to a bucket number. */
 export function nameBucket(name: string): number {

@@ -5,6 +5,7 @@
 import { hash as digest } from 'node:crypto'
 import { CorruptLogError, UnknownSchemaVersionError } from './errors.js'
 import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from './events.js'
+import type { StoredEntry } from './log-store.js'
 import { findIdByName, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
@@ -151,4 +152,20 @@ export function recordProblem(state: ChangeSourcesState, record: ChangeRecord): 
       return undefined
     }
   }
+}
+
+/**
+ * Decodes the entry that should follow `state` and checks that it can: the next seq, readable,
+ * chained, and possible under the rules. Otherwise a CorruptLogError naming the seq. Every fold of
+ * the log (open, point in time, verify, import) reads through this.
+ */
+export function checkedRecord(state: ChangeSourcesState, entry: StoredEntry): ChangeRecord {
+  const expected = state.seq + 1
+  if (entry.seq !== expected) {
+    throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
+  }
+  const record = decodeRecord(entry.seq, entry.value, state.hash)
+  const problem = recordProblem(state, record)
+  if (problem !== undefined) throw new CorruptLogError(entry.seq, `the record ${problem}`)
+  return record
 }

@@ -13,8 +13,7 @@ import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
 import { freezeFresh } from './id-trie.js'
 import type { LogStore } from './log-store.js'
-import { decodeRecord } from './record-codec.js'
-import { checkedRecord } from './replay.js'
+import { decodeRecord, checkedRecord } from './record-codec.js'
 import {
   CHUNK_IDS,
   CHUNK_PREFIX,

@@ -5,7 +5,9 @@ import type { ChangeRecord } from '../src/events.js'
 import { evolve } from '../src/evolve.js'
 import { getChangeSource, getChangeSources, initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
-import { replay } from '../src/replay.js'
+import { MemoryLevel } from 'memory-level'
+import { LevelLogStore } from '../src/level-log-store.js'
+import { restoreState } from '../src/restore.js'
 import { Writer } from '../src/writer.js'
 import type { LogStore } from '../src/log-store.js'
 import { claimed, registered, released, state } from './helpers/fixtures.js'
@@ -39,10 +41,12 @@ test('replaying the stored records gives the state that evolving them one by one
     records.push(record)
     current = evolve(current, record)
   }
-  async function* stored() {
-    yield records.map((record) => ({ seq: record.seq, value: encodeRecord(record) }))
-  }
-  const replayed = await replay(stored())
+  const db = new MemoryLevel()
+  await db.open()
+  const store = await LevelLogStore.open(db, { sync: false })
+  await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), 0)
+  const { state: replayed, recordsFolded } = await restoreState(store)
+  assert.is(recordsFolded, records.length)
   assert.equal(replayed, current)
   assert.ok(Object.isFrozen(replayed.byId.root))
 })
@@ -66,7 +70,7 @@ test('after every write the whole state is frozen, so no later write can change 
     async *readSnapshot() {},
     async close() {},
   }
-  const writer = new Writer({ state: await replay((async function* () {})()), store, publish: () => {}, now: () => 0 })
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 0 })
   const states = [writer.state]
   const snapshots = [JSON.stringify(writer.state)]
   const commands = [
