@@ -39,7 +39,8 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const buckets = (state.idsByNameBucket = writable(state.idsByNameBucket))
       const bucketKey = nameBucket(record.name)
       const bucket = trieGet(buckets, bucketKey)
-      if (bucket === undefined) trieSet(buckets, bucketKey, created([changeSource.id]))
+      if (bucket === undefined) trieSet(buckets, bucketKey, changeSource.id)
+      else if (typeof bucket === 'number') trieSet(buckets, bucketKey, created([bucket, changeSource.id]))
       else {
         const own = writable(bucket)
         own.push(changeSource.id)

@@ -23,8 +23,12 @@ export interface ChangeSourcesState {
   /** The id the next registration receives. */
   nextId: number
   byId: IdTrie<ChangeSource>
-  /** Ids bucketed by a hash of their name; a bucket is checked against byId, so collisions are harmless. */
-  idsByNameBucket: IdTrie<number[]>
+  /**
+   * Ids bucketed by a hash of their name: the id itself, or an array of ids when names collide (no
+   * array per name: a million of them cost 60 bytes a change source and slowed open). A bucket is
+   * checked against byId, so collisions are harmless.
+   */
+  idsByNameBucket: IdTrie<NameBucket>
   claimed: IdTrie<ChangeSource>
   unclaimed: IdTrie<ChangeSource>
   /** For each master id, the change sources it holds. */
@@ -62,9 +66,12 @@ export function nameBucket(name: string): number {
   return (hash >>> 0) & NAME_BUCKET_MASK
 }
 
+export type NameBucket = number | number[]
+
 export function findIdByName(state: ChangeSourcesState, name: string): number | undefined {
   const bucket = trieGet(state.idsByNameBucket, nameBucket(name))
   if (bucket === undefined) return undefined
+  if (typeof bucket === 'number') return trieGet(state.byId, bucket)?.name === name ? bucket : undefined
   for (const id of bucket) {
     if (trieGet(state.byId, id)?.name === name) return id
   }

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ChangeRecord } from '../src/events.js'
 import { evolve } from '../src/evolve.js'
-import { getChangeSource, getChangeSources, initialState } from '../src/projection.js'
+import { findIdByName, getChangeSource, getChangeSources, initialState, nameBucket } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { MemoryLevel } from 'memory-level'
 import { LevelLogStore } from '../src/level-log-store.js'
@@ -49,6 +49,22 @@ test('replaying the stored records gives the state that evolving them one by one
   assert.is(recordsFolded, records.length)
   assert.equal(replayed, current)
   assert.ok(Object.isFrozen(replayed.byId.root))
+})
+
+test('names whose hashes collide keep their own ids', () => {
+  // Three names in one bucket of the name index, found by trying names in turn.
+  const byBucket = new Map<number, string[]>()
+  let colliding: string[] | undefined
+  for (let index = 0; colliding === undefined; index++) {
+    const name = `poller-${index}`
+    const names = [...(byBucket.get(nameBucket(name)) ?? []), name]
+    byBucket.set(nameBucket(name), names)
+    if (names.length === 3) colliding = names
+  }
+  const after = state(registered(1, colliding[0]!), registered(2, 'other'), registered(3, colliding[1]!), registered(4, colliding[2]!))
+  assert.equal(colliding.map((name) => findIdByName(after, name)), [1, 3, 4])
+  assert.is(findIdByName(after, 'other'), 2)
+  assert.is(findIdByName(after, 'poller-never'), undefined)
 })
 
 /** Every object reachable from `value` that is not frozen, by path. */
