@@ -103,24 +103,30 @@ function shapeOf(seq: number, raw: Record<string, unknown>): ChangeRecord {
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) fail('timestamp is not a number')
   // Only the length here: a hash of 64 other characters fails the chain check below.
   if (typeof hash !== 'string' || hash.length !== 64) fail('hash is not 64 hex digits')
-  const stamp = { seq, timestamp: timestamp as number, version: SCHEMA_VERSION, hash: hash as string }
+  // One literal per type, fields in the order stampEvent gives them: records read back share the
+  // shape of records written, and no intermediate object is made (this runs per record on open).
+  const version = SCHEMA_VERSION
+  const id = changesourceid as number
+  const time = timestamp as number
+  const link = hash as string
   switch (type) {
-    case 'ChangeSourceRegistered':
-      if (typeof raw.name !== 'string') fail('name is not a string')
-      return Object.freeze({ type, changesourceid: changesourceid as number, name: raw.name as string, ...stamp })
-    case 'MasterClaimed':
-      if (!isId(raw.masterid)) fail('masterid is not a positive integer')
-      return Object.freeze({ type, changesourceid: changesourceid as number, masterid: raw.masterid as number, ...stamp })
-    case 'MasterReleased':
-      if (!isId(raw.masterid)) fail('masterid is not a positive integer')
-      if (raw.reason !== 'released' && raw.reason !== 'master-deactivated') fail('reason is not released or master-deactivated')
-      return Object.freeze({
-        type,
-        changesourceid: changesourceid as number,
-        masterid: raw.masterid as number,
-        reason: raw.reason as 'released' | 'master-deactivated',
-        ...stamp,
-      })
+    case 'ChangeSourceRegistered': {
+      const name = raw.name
+      if (typeof name !== 'string') fail('name is not a string')
+      return Object.freeze({ seq, type, changesourceid: id, name: name as string, timestamp: time, version, hash: link })
+    }
+    case 'MasterClaimed': {
+      const masterid = raw.masterid
+      if (!isId(masterid)) fail('masterid is not a positive integer')
+      return Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, timestamp: time, version, hash: link })
+    }
+    case 'MasterReleased': {
+      const { masterid, reason } = raw
+      if (!isId(masterid)) fail('masterid is not a positive integer')
+      if (reason !== 'released' && reason !== 'master-deactivated') fail('reason is not released or master-deactivated')
+      const why = reason as 'released' | 'master-deactivated'
+      return Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, reason: why, timestamp: time, version, hash: link })
+    }
     default:
       return fail(`unknown record type ${JSON.stringify(type)}`)
   }

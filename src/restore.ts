@@ -37,7 +37,7 @@ export interface Restored {
   readonly snapshot: { readonly used: true; readonly seq: number; readonly checksums: string[] } | { readonly used: false; readonly reason: string }
   /** The records folded on top of the snapshot (or of the empty state). */
   readonly recordsFolded: number
-  /** The ids the folded records touched (for the snapshotter's dirty chunks). */
+  /** The ids the folded records touched after a snapshot (for the snapshotter's dirty chunks); empty when none was used. */
   readonly touchedIds: ReadonlySet<number>
   /** The timestamp of the state's last record; undefined for the empty state. */
   readonly timestamp: number | undefined
@@ -54,6 +54,9 @@ export async function restoreState(
   const loaded = await loadSnapshot(store, target)
   const state = loaded.state ?? initialState()
   const touchedIds = new Set<number>()
+  // Only the chunks changed after a snapshot matter to the snapshotter: without one it rewrites
+  // every chunk, and a set of every id of a long log costs more than the rest of the bookkeeping.
+  const trackTouched = loaded.state !== undefined
   let timestamp = loaded.state === undefined ? undefined : loaded.head!.timestamp
   let recordsFolded = 0
   const to = typeof target === 'object' && 'seq' in target ? target.seq : undefined
@@ -63,7 +66,7 @@ export async function restoreState(
       const record = checkedRecord(state, entry)
       if (until !== undefined && record.timestamp > until) break reading
       applyRecord(state, record)
-      touchedIds.add(record.changesourceid)
+      if (trackTouched) touchedIds.add(record.changesourceid)
       timestamp = record.timestamp
       recordsFolded += 1
       onRecord?.(record)
