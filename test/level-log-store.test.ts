@@ -1,0 +1,73 @@
+// The log store behind its small interface: append after an expected head, read a range in order.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { MemoryLevel } from 'memory-level'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { AppendConflictError, ErrorCode } from '../src/index.js'
+import { LevelLogStore, type AnyLevel } from '../src/level-log-store.js'
+import type { StoredEntry } from '../src/log-store.js'
+import { rejectsWith } from './helpers/assertions.js'
+
+const databases: Array<[string, () => Promise<{ db: AnyLevel; dispose: () => Promise<void> }>]> = [
+  ['memory-level', async () => {
+    const db = new MemoryLevel()
+    return { db, dispose: () => db.close() }
+  }],
+  ['LevelDB on disk', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'changesources-store-'))
+    const db = new Level(join(folder, 'db'))
+    return { db, dispose: async () => { await db.close(); await rm(folder, { recursive: true, force: true }) } }
+  }],
+]
+
+const entries = (from: number, to: number): StoredEntry[] => Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, value: `record ${from + index}` }))
+
+async function readAll(store: LevelLogStore, range: { from: number; to?: number }): Promise<StoredEntry[]> {
+  const all: StoredEntry[] = []
+  for await (const chunk of store.read(range)) all.push(...chunk)
+  return all
+}
+
+for (const [name, open] of databases) {
+  const test = suite(`log store [${name}]`)
+
+  test('appends after the expected head and reads any range back in seq order, across chunks', async () => {
+    const { db, dispose } = await open()
+    try {
+      await db.open()
+      const store = await LevelLogStore.open(db, { sync: false })
+      assert.is(store.head, 0)
+      await store.append(entries(1, 1500), 0)
+      await store.append(entries(1501, 2500), 1500)
+      assert.is(store.head, 2500)
+      assert.equal(await readAll(store, { from: 1 }), entries(1, 2500))
+      assert.equal(await readAll(store, { from: 999, to: 1002 }), entries(999, 1002))
+      assert.equal(await readAll(store, { from: 2501 }), [])
+      const reopened = await LevelLogStore.open(db, { sync: false })
+      assert.is(reopened.head, 2500)
+    } finally {
+      await dispose()
+    }
+  })
+
+  test('an append after another head is refused with CHANGESOURCES_APPEND_CONFLICT and stores nothing', async () => {
+    const { db, dispose } = await open()
+    try {
+      await db.open()
+      const store = await LevelLogStore.open(db, { sync: false })
+      await store.append(entries(1, 3), 0)
+      const error = await rejectsWith(() => store.append(entries(3, 4), 2), ErrorCode.appendConflict, AppendConflictError)
+      assert.is(error.expectedHead, 2)
+      assert.is(error.actualHead, 3)
+      assert.is(store.head, 3)
+      assert.equal(await readAll(store, { from: 1 }), entries(1, 3))
+    } finally {
+      await dispose()
+    }
+  })
+
+  test.run()
+}
