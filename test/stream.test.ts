@@ -2,7 +2,7 @@
 import * as assert from 'uvu/assert'
 import { config } from 'rxjs'
 import type { ChangeRecord } from '../src/index.js'
-import { onEachBackend, settle } from './helpers/backends.js'
+import { eventually, onEachBackend, settle } from './helpers/backends.js'
 
 onEachBackend('changes$', (test) => {
   test('each record once, in seq order, when the projection already shows it', async ({ store }) => {
@@ -82,6 +82,7 @@ onEachBackend('watch', (test) => {
     const seqs: number[] = []
     cs.watch({ from: 1 }).subscribe((record) => seqs.push(record.seq))
     await cs.setChangeSourceMaster(2, 9)
+    await eventually(() => seqs.length >= 4, 'the catch-up and the live record')
     await settle(5)
     assert.equal(seqs, [1, 2, 3, 4])
   })
@@ -94,6 +95,7 @@ onEachBackend('watch', (test) => {
     cs.watch({ from: 3 }).subscribe((record) => middle.push(record.seq))
     cs.watch({ from: 6 }).subscribe((record) => ahead.push(record.seq))
     for (const name of ['e', 'f', 'g']) await cs.findChangeSourceId(name)
+    await eventually(() => middle.length >= 5 && ahead.length >= 2, 'both watches to reach seq 7')
     await settle(5)
     assert.equal(middle, [3, 4, 5, 6, 7])
     assert.equal(ahead, [6, 7])
@@ -114,7 +116,8 @@ onEachBackend('watch', (test) => {
       await settle()
     }
     await Promise.all(writes)
-    await settle(20)
+    await eventually(() => watchers.every(({ seqs }) => seqs.at(-1) === 3000), 'every watch to reach seq 3000')
+    await settle(5)
     for (const { from, seqs } of watchers) {
       assert.equal(seqs, Array.from({ length: 3000 - from + 1 }, (_, index) => from + index), `watch from ${from}`)
     }
@@ -139,6 +142,7 @@ onEachBackend('watch', (test) => {
       count++
       if (count === 10) subscription.unsubscribe()
     })
+    await eventually(() => count >= 10, 'ten records of the catch-up')
     await settle(20)
     assert.is(count, 10)
   })

@@ -81,3 +81,16 @@ export function onEachBackend(title: string, define: (test: Test<StoreContext>) 
 export function settle(milliseconds = 0): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds))
 }
+
+/**
+ * Waits until `condition()` holds, checking every few milliseconds; fails after `timeoutMs`. For
+ * what a test knows will happen but not when (a catch-up read on a loaded machine), so that the
+ * test waits on the event rather than on a guess of how long it takes.
+ */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await settle(2)
+  }
+}
