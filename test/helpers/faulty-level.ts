@@ -2,7 +2,8 @@
  * A memory-level database that fails on demand, for fault injection.
  *
  * Writes: every write reaches `_batch` (abstract-level's default chained batch, which memory-level
- * uses, writes through it too), so one override covers `db.batch([...])` and `db.batch().write()`.
+ * uses, writes through it too, and `_put` is routed to it here), so one override covers
+ * `db.put()`, `db.batch([...])` and `db.batch().write()`.
  * Reads: `_iterator`, `_keys` and `_values` return iterators whose reads reject when armed.
  */
 import { MemoryLevel } from 'memory-level'
@@ -18,6 +19,7 @@ type WriteFault = { kind: 'fail'; error: Error } | { kind: 'ghost'; error: Error
 
 // The underscore methods are abstract-level's implementation interface: real, but not in its types.
 interface Internals {
+  _put(key: unknown, value: unknown, options: unknown): Promise<void>
   _batch(operations: unknown, options: unknown): Promise<void>
   _iterator(options: unknown): object
   _keys(options: unknown): object
@@ -73,6 +75,10 @@ export class FaultyLevel extends Base {
   /** How many iterators (of any kind) were created so far. */
   get iterators(): number {
     return this.#iterators
+  }
+
+  override async _put(key: unknown, value: unknown, options: unknown): Promise<void> {
+    await this._batch([{ type: 'put', key, value }], options)
   }
 
   override async _batch(operations: unknown, options: unknown): Promise<void> {
