@@ -29,7 +29,7 @@ export function produceState(state: ChangeSourcesState, recipe: (draft: ChangeSo
   return immer.produce(freezeFresh(state), (draft) => freezingCreated(() => recipe(draft as ChangeSourcesState)))
 }
 
-/** Changes `state`, which must itself be writable (unfrozen, a draft, or a copy made by `writable`). */
+/** Changes `state`, which must itself be writable: an immer draft, or replay's private, unfrozen state. */
 export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): void {
   switch (record.type) {
     case 'ChangeSourceRegistered': {
@@ -59,8 +59,7 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const existing = trieGet(byMaster, record.masterid)
       const held = existing === undefined ? emptyTrie<ChangeSource>() : writable(existing)
       if (held !== existing) trieSet(byMaster, record.masterid, held)
-      // Re-read through the parent: on an immer draft the assigned trie comes back as a draft.
-      trieSet(trieGet(byMaster, record.masterid)!, changeSource.id, changeSource)
+      trieSet(held, changeSource.id, changeSource)
       break
     }
     case 'MasterReleased': {

@@ -94,7 +94,7 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
 }
 
 /**
- * `value` itself when it may be changed in place (it is not frozen: a private state, a draft, or a
+ * `value` itself when it may be changed in place (it is not frozen: replay's private state, or a
  * copy made earlier in the same write), else a shallow, unfrozen copy of it for the caller to put
  * where `value` was.
  */
@@ -105,7 +105,7 @@ export function writable<V extends IdTrie<unknown> | unknown[]>(value: V): V {
   return created([...(value as unknown[])]) as V
 }
 
-/** Freezes `value` and everything reachable from it that is not frozen yet: what a write created. */
+/** Freezes `value` and everything reachable from it that is not frozen yet (a replayed state, a fixture's). */
 export function freezeFresh<V>(value: V): V {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
   if (Array.isArray(value)) {
@@ -119,15 +119,9 @@ export function freezeFresh<V>(value: V): V {
 /** The writable child at `slot` of a writable node (created when missing, copied when frozen). */
 function writableChild<T>(node: TrieNode<T>, slot: number): TrieNode<T> {
   const child = node[slot] as TrieNode<T> | undefined
-  if (child === undefined) {
-    node[slot] = newNode<T>()
-  } else {
-    const copy = writable(child)
-    if (copy === child) return child
-    node[slot] = copy
-  }
-  // Re-read through the parent: on an immer draft the assigned child comes back as a draft.
-  return node[slot] as TrieNode<T>
+  const own = child === undefined ? newNode<T>() : writable(child)
+  if (own !== child) node[slot] = own
+  return own
 }
 
 /** Sets `key`; `trie` itself must be writable (see `writable`), its nodes are copied as needed. */

@@ -119,7 +119,7 @@ export class LevelLogStore implements LogStore {
     try {
       const undo = this.#db.batch()
       for (let seq = this.#head + 1; seq <= this.#inDoubtUpTo; seq++) undo.del(logKey(seq))
-      await undo.write({ sync: this.#sync })
+      await undo.write(this.#sync ? SYNC : NO_SYNC)
       this.#inDoubtUpTo = 0
     } catch {
       // Still in doubt: see append.

@@ -10,7 +10,6 @@ import { decide } from './decide.js'
 import { ChangeSourcesError, WriteFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecord, produceState } from './evolve.js'
-import { freezeFresh } from './id-trie.js'
 import type { LogStore, SnapshotPart } from './log-store.js'
 import type { ChangeSourcesState } from './projection.js'
 import { encodeRecord, stampEvent } from './record-codec.js'
@@ -48,9 +47,7 @@ export class Writer {
     /** The snapshot parts to store with a batch, if any (snapshot.ts); they go into the same atomic append. */
     snapshotFor?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => SnapshotPart[] | undefined
   }) {
-    // Frozen, so that the write path copies what it changes rather than changing it in place (a
-    // no-op on a state that replay or a previous write already froze).
-    this.#state = freezeFresh(options.state)
+    this.#state = options.state
     this.#store = options.store
     this.#publish = options.publish
     this.#now = options.now
