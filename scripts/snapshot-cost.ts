@@ -1,7 +1,7 @@
 // Measures what snapshots cost at scale: `node --import tsx scripts/snapshot-cost.ts [changeSources]`
 // (default 1,000,000). Builds a log of N registrations + N claims on LevelDB in a temp folder, then
-// times a full snapshot, a snapshot after K random claims/releases (only dirty chunks), a restore
-// from the snapshot, and a full replay.
+// times a full snapshot, a snapshot after K random claims/releases (only dirty pages), a restore
+// from the snapshot (pages loaded lazily: then one query per page to build them all), and a full replay.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,7 +12,9 @@ import { LevelLogStore } from '../src/level-log-store.js'
 import { initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { restoreState } from '../src/restore.js'
-import { CHUNK_IDS, CHUNK_PREFIX, Snapshotter, sha256 } from '../src/snapshot.js'
+import { HEAD_PART, Snapshotter, sha256 } from '../src/snapshot.js'
+import { PAGE_KEYS } from '../src/id-trie.js'
+import { getChangeSources } from '../src/projection.js'
 import type { SnapshotPart } from '../src/log-store.js'
 
 const N = Number(process.argv[2] ?? 1_000_000)
@@ -22,7 +24,7 @@ await db.open()
 const store = await LevelLogStore.open(db, { sync: false })
 const state = initialState()
 const ms = (start: bigint): string => (Number(process.hrtime.bigint() - start) / 1e6).toFixed(0) + ' ms'
-const size = (parts: SnapshotPart[]): string => (parts.reduce((sum, part) => sum + part.value.length, 0) / 1e6).toFixed(2) + ' MB'
+const size = (parts: SnapshotPart[]): string => (parts.reduce((sum, part) => sum + (part.value?.length ?? 0), 0) / 1e6).toFixed(2) + ' MB'
 
 async function append(events: ChangeEvent[], snapshotter?: Snapshotter): Promise<SnapshotPart[] | undefined> {
   const records: ChangeRecord[] = []
@@ -45,19 +47,19 @@ for (let first = 1; first <= N; first += 10_000) {
   }
   await append(events)
 }
-console.log(`chunks of ${CHUNK_IDS} ids; log of ${state.seq} records (${N} change sources) written in ${ms(start)}`)
+console.log(`pages of ${PAGE_KEYS} keys; log of ${state.seq} records (${N} change sources) written in ${ms(start)}`)
 
 // A full snapshot: what the first snapshot after a full replay writes.
 const snapshotter = new Snapshotter(1)
 start = process.hrtime.bigint()
 const parts = await append([{ type: 'MasterReleased', changesourceid: 1, masterid: 2, reason: 'released' }], snapshotter)
-console.log(`full snapshot: ${parts!.length - 1} chunks, ${size(parts!)}, encoded and written in ${ms(start)}`)
-const checksums = parts!.filter((part) => part.name.startsWith(CHUNK_PREFIX)).map((part) => sha256(part.value))
+console.log(`full snapshot: ${parts!.length - 1} pages, ${size(parts!)}, encoded and written in ${ms(start)}`)
+const checksums = new Map(parts!.filter((part) => part.name !== HEAD_PART).map((part) => [part.name, sha256(part.value!)]))
 
 for (const k of [100, 1000, 10_000]) {
-  // K random claim/release pairs across the whole id range, then one snapshot of the dirty chunks.
-  // Seeded as open seeds it after a restore: the stored snapshot's chunk checksums, nothing dirty.
-  const seeded = new Snapshotter(k * 2, { checksums: [...checksums], dirtyIds: [] })
+  // K random claim/release pairs across the whole id range, then one snapshot of the dirty pages.
+  // Seeded as open seeds it after a restore: the stored snapshot's page checksums, nothing dirty.
+  const seeded = new Snapshotter(k * 2, { checksums, dirtyParts: [] })
   const held = new Map<number, number>()
   let last: SnapshotPart[] | undefined
   let timeInPartsFor = 0n
@@ -81,7 +83,7 @@ for (const k of [100, 1000, 10_000]) {
     await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), records[0]!.seq - 1, p)
   }
   console.log(
-    `snapshot after ${k * 2} records touching ${k} random change sources: ${last!.length - 1} dirty chunks, ${size(last!)}, ` +
+    `snapshot after ${k * 2} records touching ${k} random change sources: ${last!.length - 1} dirty pages, ${size(last!)}, ` +
       `encoded in ${(Number(timeInPartsFor) / 1e6).toFixed(0)} ms`,
   )
 }
@@ -89,6 +91,9 @@ for (const k of [100, 1000, 10_000]) {
 start = process.hrtime.bigint()
 const restored = await restoreState(store)
 console.log(`open from the snapshot: ${ms(start)} (${restored.recordsFolded} records folded, snapshot used: ${restored.snapshot.used})`)
+start = process.hrtime.bigint()
+const everything = getChangeSources(restored.state).length
+console.log(`then every page built (getChangeSources() of ${everything}): ${ms(start)}`)
 const full = await (async () => {
   const records = state.seq
   await db.put('snapshot!head', 'damaged')

@@ -121,7 +121,8 @@ export class ChangeSources {
         state = restored.state
         snapshotter = new Snapshotter(
           snapshotEvery,
-          restored.snapshot.used ? { checksums: restored.snapshot.checksums, dirtyIds: restored.touchedIds } : undefined,
+          restored.snapshot.used ? { checksums: restored.snapshot.checksums, dirtyParts: restored.dirtyParts } : undefined,
+          restored.obsoleteParts,
         )
       } catch (error) {
         if (error instanceof ChangeSourcesError) throw error

@@ -19,7 +19,141 @@ const BITS = 5
 const WIDTH = 1 << BITS
 const MASK = WIDTH - 1
 
-type TrieNode<T> = Array<TrieNode<T> | T | undefined>
+type TrieNode<T> = Array<TrieNode<T> | LazyNode<T> | T | undefined>
+
+/** Keys under one node of level 1 (two levels of 32): the unit a snapshot stores and loads lazily. */
+export const PAGE_KEYS = WIDTH * WIDTH
+
+/**
+ * A node of level 1 (the PAGE_KEYS keys under one slot of a level-2 node) that a snapshot stored,
+ * built from its stored form only when a read or a write first reaches it: open then costs in
+ * proportion to the snapshot's bytes, not to the change sources it holds (see restore.ts).
+ *
+ * The built node is frozen and kept, so the trie stays a value (only when its content is computed
+ * changes), and a write copies the built node like any frozen node. Private fields stay writable
+ * on a frozen instance, which is what lets the memo live inside a frozen state.
+ */
+export class LazyNode<T> {
+  #build: (() => TrieNode<T>) | undefined
+  #node: TrieNode<T> | undefined
+
+  constructor(
+    /** The values under this node, known without building it. */
+    readonly size: number,
+    build: () => TrieNode<T>,
+  ) {
+    this.#build = build
+  }
+
+  node(): TrieNode<T> {
+    let node = this.#node
+    if (node === undefined) {
+      node = this.#build!()
+      for (const leaf of node) if (leaf !== undefined) Object.freeze(leaf)
+      Object.freeze(node)
+      this.#node = node
+      // The stored form can go once built.
+      this.#build = undefined
+    }
+    return node
+  }
+}
+
+/**
+ * A lazily built page of `size` values: `fill` is called once, on first use, with a setter for
+ * distinct keys of the page (the caller guarantees they lie in it). The page's size is known before
+ * it is built and the trie's size is counted from it, so a `fill` that sets another number of
+ * values fails with `wrongSize(count)`.
+ */
+export function lazyPage<T>(
+  size: number,
+  fill: (set: (key: number, value: T) => void) => void,
+  wrongSize: (count: number) => Error,
+): LazyNode<T> {
+  return new LazyNode(size, () => {
+    const node: TrieNode<T> = new Array(WIDTH).fill(undefined)
+    let count = 0
+    fill((key, value) => {
+      const slot = (key >>> BITS) & MASK
+      const leaf = (node[slot] ??= new Array(WIDTH).fill(undefined)) as TrieNode<T>
+      leaf[key & MASK] = value
+      count += 1
+    })
+    if (count !== size) throw wrongSize(count)
+    return node
+  })
+}
+
+/** A lazily built page holding the values of `source` that `keep` accepts; `size` is their count (see lazyPage). */
+export function filteredPage<T>(source: LazyNode<T>, size: number, keep: (value: T) => boolean, wrongSize: (count: number) => Error): LazyNode<T> {
+  return new LazyNode(size, () => {
+    const node: TrieNode<T> = new Array(WIDTH).fill(undefined)
+    let kept = 0
+    source.node().forEach((leaf, slot) => {
+      if (leaf === undefined) return
+      let own: TrieNode<T> | undefined
+      ;(leaf as TrieNode<T>).forEach((value, index) => {
+        if (value === undefined || !keep(value as T)) return
+        ;(own ??= node[slot] = new Array(WIDTH).fill(undefined))[index] = value
+        kept += 1
+      })
+    })
+    if (kept !== size) throw wrongSize(kept)
+    return node
+  })
+}
+
+/**
+ * A trie of `size` values whose level-1 nodes are `pages` (page index → page), for restore to
+ * build from a snapshot. Only the levels above the pages are created.
+ */
+export function trieOfPages<T>(size: number, pages: Iterable<readonly [index: number, page: LazyNode<T>]>): IdTrie<T> {
+  const trie = new IdTrie<T>(0, 3, newNode())
+  for (const [index, page] of pages) {
+    const firstKey = index * PAGE_KEYS
+    while (firstKey >= WIDTH ** trie.depth) {
+      const root = newNode<T>()
+      root[0] = trie.root
+      trie.root = root
+      trie.depth += 1
+    }
+    let node = trie.root
+    for (let level = trie.depth - 1; level > 2; level--) node = writableChild(node, slotAt(firstKey, level))
+    node[slotAt(firstKey, 2)] = page
+  }
+  trie.size = size
+  return trie
+}
+
+/**
+ * The pages of `trie` that hold values, with the number each holds, in key order; a page that
+ * is not built yet is not built by this.
+ */
+export function triePageSizes<T>(trie: IdTrie<T>): Array<[index: number, size: number]> {
+  const sizes: Array<[number, number]> = []
+  if (trie.size === 0) return sizes
+  if (trie.depth < 3) {
+    // Every key is on page 0: count them.
+    return [[0, trie.size]]
+  }
+  const visit = (node: TrieNode<T>, level: number, firstKey: number): void => {
+    for (let slot = 0; slot < WIDTH; slot++) {
+      const child = node[slot]
+      if (child === undefined) continue
+      const key = firstKey + slot * WIDTH ** level
+      if (level > 2) visit(child as TrieNode<T>, level - 1, key)
+      else if (child instanceof LazyNode) sizes.push([key / PAGE_KEYS, child.size])
+      else {
+        let count = 0
+        for (const leaf of child as TrieNode<T>[]) if (leaf !== undefined) for (const value of leaf) if (value !== undefined) count += 1
+        // A trie that grew from empty keeps its first, empty root as a node: not a page that holds values.
+        if (count > 0) sizes.push([key / PAGE_KEYS, count])
+      }
+    }
+  }
+  visit(trie.root, trie.depth - 1, 0)
+  return sizes
+}
 
 export class IdTrie<T> {
   constructor(
@@ -81,14 +215,16 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
     // Ids below 2^30 in a trie of at most 7 levels (all of them, in practice): shifts (at most
     // 30 bits, so `>>>` is exact) instead of a division per level.
     for (let shift = (trie.depth - 1) * BITS; shift > 0; shift -= BITS) {
-      node = node[(key >>> shift) & MASK] as TrieNode<T> | undefined
-      if (node === undefined) return undefined
+      const child = node[(key >>> shift) & MASK] as TrieNode<T> | LazyNode<T> | undefined
+      if (child === undefined) return undefined
+      node = child instanceof LazyNode ? child.node() : child
     }
     return node[key & MASK] as T | undefined
   }
   for (let level = trie.depth - 1; level > 0; level--) {
-    node = node[slotAt(key, level)] as TrieNode<T> | undefined
-    if (node === undefined) return undefined
+    const child = node[slotAt(key, level)] as TrieNode<T> | LazyNode<T> | undefined
+    if (child === undefined) return undefined
+    node = child instanceof LazyNode ? child.node() : child
   }
   return node[key & MASK] as T | undefined
 }
@@ -118,9 +254,10 @@ export function freezeFresh<V>(value: V): V {
 
 /** The writable child at `slot` of a writable node (created when missing, copied when frozen). */
 function writableChild<T>(node: TrieNode<T>, slot: number): TrieNode<T> {
-  const child = node[slot] as TrieNode<T> | undefined
+  const stored = node[slot] as TrieNode<T> | LazyNode<T> | undefined
+  const child = stored instanceof LazyNode ? stored.node() : stored
   const own = child === undefined ? newNode<T>() : writable(child)
-  if (own !== child) node[slot] = own
+  if (own !== stored) node[slot] = own
   return own
 }
 
@@ -171,11 +308,25 @@ export function trieForEach<T>(trie: IdTrie<T>, visit: (value: T) => void): void
   if (trie.size > 0) walk(trie.root, trie.depth - 1, visit)
 }
 
+/** Calls `visit` with every key and its value, in ascending key order. */
+export function trieForEachEntry<T>(trie: IdTrie<T>, visit: (key: number, value: T) => void): void {
+  const walkEntries = (node: TrieNode<T>, level: number, firstKey: number): void => {
+    for (let slot = 0; slot < WIDTH; slot++) {
+      const child = node[slot]
+      if (child === undefined) continue
+      const key = firstKey + slot * WIDTH ** level
+      if (level === 0) visit(key, child as T)
+      else walkEntries(child instanceof LazyNode ? child.node() : (child as TrieNode<T>), level - 1, key)
+    }
+  }
+  if (trie.size > 0) walkEntries(trie.root, trie.depth - 1, 0)
+}
+
 function walk<T>(node: TrieNode<T>, level: number, visit: (value: T) => void): void {
   for (let slot = 0; slot < WIDTH; slot++) {
     const child = node[slot]
     if (child === undefined) continue
     if (level === 0) visit(child as T)
-    else walk(child as TrieNode<T>, level - 1, visit)
+    else walk(child instanceof LazyNode ? child.node() : (child as TrieNode<T>), level - 1, visit)
   }
 }

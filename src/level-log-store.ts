@@ -3,7 +3,7 @@
  */
 import type { AbstractLevel } from 'abstract-level'
 import { AppendConflictError } from './errors.js'
-import type { LogStore, SnapshotPart, StoredEntry } from './log-store.js'
+import type { LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from './log-store.js'
 
 /** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -97,7 +97,12 @@ export class LevelLogStore implements LogStore {
         for (const entry of entries) batch.put(logKey(entry.seq), entry.value)
         // Records that a failed append may have left past the new end go in the same batch (see #undo).
         for (let seq = last + 1; seq <= this.#inDoubtUpTo; seq++) batch.del(logKey(seq))
-        if (snapshot !== undefined) for (const part of snapshot) batch.put(SNAPSHOT_PREFIX + part.name, part.value)
+        if (snapshot !== undefined) {
+          for (const part of snapshot) {
+            if (part.value === null) batch.del(SNAPSHOT_PREFIX + part.name)
+            else batch.put(SNAPSHOT_PREFIX + part.name, part.value)
+          }
+        }
         await batch.write(this.#sync ? SYNC : NO_SYNC)
       }
     } catch (error) {
@@ -126,7 +131,7 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  async *readSnapshot(prefix: string): AsyncIterable<readonly SnapshotPart[]> {
+  async *readSnapshot(prefix: string): AsyncIterable<readonly StoredSnapshotPart[]> {
     // '\uffff' sorts after every character a part name uses.
     const iterator = this.#db.iterator({ gte: SNAPSHOT_PREFIX + prefix, lt: SNAPSHOT_PREFIX + prefix + '\uffff' })
     try {

@@ -13,9 +13,16 @@ export interface StoredEntry {
 
 /**
  * A named part of the projection's snapshot (snapshot.ts says what the parts are). The store keeps
- * the latest value of each name, apart from the log, and never interprets it.
+ * the latest value of each name, apart from the log, and never interprets it. Appending a part
+ * whose value is null deletes the part of that name.
  */
 export interface SnapshotPart {
+  readonly name: string
+  readonly value: string | null
+}
+
+/** A part as the store holds it. */
+export interface StoredSnapshotPart {
   readonly name: string
   readonly value: string
 }
@@ -32,10 +39,10 @@ export interface LogStore {
    * Appends `entries` (seqs head+1, head+2, …) atomically: all or none are stored. Rejects with an
    * AppendConflictError when the head is not `expectedHead`. Resolves once the entries are as
    * durable as the store was configured to make them. `snapshot` parts, when given, are stored in
-   * the same atomic write (replacing the parts of the same names).
+   * the same atomic write (replacing, or deleting, the parts of the same names).
    */
   append(entries: readonly StoredEntry[], expectedHead: number, snapshot?: readonly SnapshotPart[]): Promise<void>
   /** The snapshot parts whose names start with `prefix`, in name order, in chunks; none when there is no snapshot. */
-  readSnapshot(prefix: string): AsyncIterable<readonly SnapshotPart[]>
+  readSnapshot(prefix: string): AsyncIterable<readonly StoredSnapshotPart[]>
   close(): Promise<void>
 }

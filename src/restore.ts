@@ -8,23 +8,29 @@
  * other snapshot is ignored, with the reason, and the state is folded from seq 1: a snapshot never
  * makes a restore fail and never wins over the log.
  */
-import { GENESIS_HASH, initialState, type ChangeSourcesState } from './projection.js'
+import { GENESIS_HASH, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from './projection.js'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
-import { freezeFresh } from './id-trie.js'
+import { CorruptLogError } from './errors.js'
+import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
 import type { LogStore } from './log-store.js'
 import { decodeRecord, checkedRecord } from './record-codec.js'
 import {
-  CHUNK_IDS,
-  CHUNK_PREFIX,
+  FORMAT_1_CHUNK_PREFIX,
   HEAD_PART,
+  NAMES_PREFIX,
+  ROWS_PREFIX,
   SNAPSHOT_FORMAT,
-  chunkCountOf,
-  chunkPartName,
   digestOf,
   headChecksum,
+  idsOfPage,
+  namesPartName,
+  partsChangedBy,
+  rowPageCountOf,
+  rowsPartName,
   sha256,
-  type ChunkRow,
+  type NamesPage,
+  type RowsPage,
   type SnapshotHead,
 } from './snapshot.js'
 
@@ -34,17 +40,25 @@ export type RestoreTarget = { seq: number } | { time: number } | 'head'
 export interface Restored {
   readonly state: ChangeSourcesState
   /** The snapshot the state started from, or why the stored one was not used. */
-  readonly snapshot: { readonly used: true; readonly seq: number; readonly checksums: string[] } | { readonly used: false; readonly reason: string }
+  readonly snapshot:
+    | { readonly used: true; readonly seq: number; readonly checksums: ReadonlyMap<string, string> }
+    | { readonly used: false; readonly reason: string }
   /** The records folded on top of the snapshot (or of the empty state). */
   readonly recordsFolded: number
-  /** The ids the folded records touched after a snapshot (for the snapshotter's dirty chunks); empty when none was used. */
-  readonly touchedIds: ReadonlySet<number>
+  /** The snapshot parts the folded records changed after a snapshot (the snapshotter's dirty set); empty when none was used. */
+  readonly dirtyParts: ReadonlySet<string>
+  /** Parts of an older snapshot format found stored, for the next snapshot to delete. */
+  readonly obsoleteParts: readonly string[]
   /** The timestamp of the state's last record; undefined for the empty state. */
   readonly timestamp: number | undefined
 }
 
-/** Counts every record folded by a restore in this process; tests read it to prove a restore folded only the tail. */
-export const restoreCounters = { recordsFolded: 0, snapshotsUsed: 0 }
+/**
+ * Counts, in this process, the records folded by restores, the snapshots used, and the snapshot
+ * pages parsed; tests read them to prove that a restore folded only the tail and that pages are
+ * parsed only when reached.
+ */
+export const restoreCounters = { recordsFolded: 0, snapshotsUsed: 0, pagesParsed: 0 }
 
 export async function restoreState(
   store: LogStore,
@@ -53,9 +67,9 @@ export async function restoreState(
 ): Promise<Restored> {
   const loaded = await loadSnapshot(store, target)
   const state = loaded.state ?? initialState()
-  const touchedIds = new Set<number>()
-  // Only the chunks changed after a snapshot matter to the snapshotter: without one it rewrites
-  // every chunk, and a set of every id of a long log costs more than the rest of the bookkeeping.
+  const dirtyParts = new Set<string>()
+  // Only the pages changed after a snapshot matter to the snapshotter: without one it rewrites
+  // every page, and a set over a whole long log costs more than the rest of the bookkeeping.
   const trackTouched = loaded.state !== undefined
   let timestamp = loaded.state === undefined ? undefined : loaded.head!.timestamp
   let recordsFolded = 0
@@ -66,7 +80,7 @@ export async function restoreState(
       const record = checkedRecord(state, entry)
       if (until !== undefined && record.timestamp > until) break reading
       applyRecord(state, record)
-      if (trackTouched) touchedIds.add(record.changesourceid)
+      if (trackTouched) partsChangedBy(record, dirtyParts)
       timestamp = record.timestamp
       recordsFolded += 1
       onRecord?.(record)
@@ -82,7 +96,8 @@ export async function restoreState(
     state: freezeFresh(state),
     snapshot: loaded.state === undefined ? { used: false, reason: loaded.reason! } : { used: true, seq: loaded.head!.seq, checksums: loaded.checksums! },
     recordsFolded,
-    touchedIds,
+    dirtyParts,
+    obsoleteParts: loaded.obsoleteParts ?? [],
     timestamp,
   }
 }
@@ -90,43 +105,37 @@ export async function restoreState(
 interface LoadedSnapshot {
   state?: ChangeSourcesState
   head?: SnapshotHead
-  checksums?: string[]
+  checksums?: Map<string, string>
   reason?: string
+  obsoleteParts?: string[]
 }
 
-/** The stored snapshot as a mutable state, when it is whole, agrees with the log and lies before `target`. */
+/**
+ * The stored snapshot as a mutable state, when it is whole, agrees with the log and lies before
+ * `target`. Every page is read and checked against the digest now (a damaged snapshot is ignored
+ * here, never discovered later), but parsed only when a read or a write first reaches it.
+ */
 export async function loadSnapshot(store: LogStore, target: RestoreTarget): Promise<LoadedSnapshot> {
   try {
     const head = await readHead(store)
     if (typeof head === 'string') return { reason: head }
+    if (!('seq' in head)) return { reason: head.reason, obsoleteParts: head.obsoleteParts }
     if (head.seq > store.head) return { reason: `the snapshot is at seq ${head.seq}, past the end of the log (seq ${store.head})` }
     if (typeof target === 'object' && 'seq' in target && head.seq > target.seq) return { reason: 'the snapshot is after the requested point' }
     if (typeof target === 'object' && 'time' in target && head.timestamp > target.time) return { reason: 'the snapshot is after the requested point' }
     const logProblem = await checkAgainstLog(store, head)
     if (logProblem !== undefined) return { reason: logProblem }
-    const chunks = await readChunks(store, head)
-    if (typeof chunks === 'string') return { reason: chunks }
-    const state = initialState()
-    for (const rows of chunks.rows) {
-      for (const [id, name, masterid] of rows) {
-        // The same reducer as replay: a registration, then the claim when the source is held.
-        applyRecord(state, { type: 'ChangeSourceRegistered', changesourceid: id, name, seq: 0, timestamp: 0, version: SCHEMA_VERSION, hash: '' })
-        if (masterid !== null) {
-          applyRecord(state, { type: 'MasterClaimed', changesourceid: id, masterid, seq: 0, timestamp: 0, version: SCHEMA_VERSION, hash: '' })
-        }
-      }
-    }
-    state.seq = head.seq
-    state.hash = head.hash
-    state.nextId = head.nextId
-    return { state, head, checksums: chunks.checksums }
+    const pages = await readPages(store, head)
+    if (typeof pages === 'string') return { reason: pages }
+    return { state: lazyState(head, pages.rows, pages.names), head, checksums: pages.checksums }
   } catch (error) {
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }
   }
 }
 
-async function readHead(store: LogStore): Promise<SnapshotHead | string> {
+/** The head, why there is no usable one, or (for a head of format 1) why and which parts it left. */
+async function readHead(store: LogStore): Promise<SnapshotHead | string | { reason: string; obsoleteParts: string[] }> {
   let value: string | undefined
   for await (const parts of store.readSnapshot(HEAD_PART)) {
     for (const part of parts) if (part.name === HEAD_PART) value = part.value
@@ -138,19 +147,63 @@ async function readHead(store: LogStore): Promise<SnapshotHead | string> {
   } catch {
     return 'the snapshot head is not valid JSON'
   }
-  if (typeof head !== 'object' || head === null || head.checksum !== headChecksum(head)) return 'the snapshot head fails its checksum'
+  if (typeof head !== 'object' || head === null) return 'the snapshot head is not well formed'
+  if (head.format === 1) {
+    // Format 1 stored rows in chunks of 64 ids; the first snapshot written now deletes them.
+    const { chunkCount } = head as unknown as { chunkCount?: unknown }
+    const count = Number.isSafeInteger(chunkCount) && (chunkCount as number) >= 0 ? (chunkCount as number) : 0
+    const obsoleteParts = Array.from({ length: count }, (_, index) => FORMAT_1_CHUNK_PREFIX + index.toString(16).padStart(8, '0'))
+    return { reason: `the snapshot is of format 1, not ${SNAPSHOT_FORMAT}`, obsoleteParts }
+  }
+  if (head.checksum !== headChecksum(head)) return 'the snapshot head fails its checksum'
   if (head.format !== SNAPSHOT_FORMAT) return `the snapshot is of format ${String(head.format)}, not ${SNAPSHOT_FORMAT}`
   if (head.schemaVersion !== SCHEMA_VERSION) return `the snapshot is of schema version ${String(head.schemaVersion)}, not ${SCHEMA_VERSION}`
-  if (head.chunkIds !== CHUNK_IDS) return `the snapshot has chunks of ${String(head.chunkIds)} ids, not ${CHUNK_IDS}`
+  if (head.pageKeys !== PAGE_KEYS) return `the snapshot has pages of ${String(head.pageKeys)} keys, not ${PAGE_KEYS}`
   const wellFormed =
     Number.isSafeInteger(head.seq) &&
     head.seq > 0 &&
     Number.isSafeInteger(head.nextId) &&
     head.nextId >= 1 &&
-    head.chunkCount === chunkCountOf(head.nextId) &&
+    head.rowPages === rowPageCountOf(head.nextId) &&
     typeof head.hash === 'string' &&
-    typeof head.timestamp === 'number'
+    typeof head.timestamp === 'number' &&
+    pagesWellFormed(head.namePages, PAGE_KEYS, () => PAGE_KEYS) &&
+    Array.isArray(head.holders) &&
+    head.holders.every(
+      (holder) =>
+        Array.isArray(holder) &&
+        Number.isSafeInteger(holder[0]) &&
+        holder[0]! > 0 &&
+        pagesWellFormed(holder.slice(1), head.rowPages, (page) => rowsOn(head, page)),
+    ) &&
+    claimsPerPage(head).every((claims, page) => claims <= rowsOn(head, page))
   return wellFormed ? head : 'the snapshot head is not well formed'
+}
+
+/** Whether `flat` is [page, count, …] with pages ascending below `pageCount` and counts 1 … `most(page)`. */
+function pagesWellFormed(flat: unknown, pageCount: number, most: (page: number) => number): boolean {
+  if (!Array.isArray(flat) || flat.length % 2 !== 0) return false
+  let previous = -1
+  for (let index = 0; index < flat.length; index += 2) {
+    const page: unknown = flat[index]
+    const count: unknown = flat[index + 1]
+    if (!Number.isSafeInteger(page) || (page as number) <= previous || (page as number) >= pageCount) return false
+    if (!Number.isSafeInteger(count) || (count as number) < 1 || (count as number) > most(page as number)) return false
+    previous = page as number
+  }
+  return true
+}
+
+function rowsOn(head: SnapshotHead, page: number): number {
+  const { first, end } = idsOfPage(page, head.nextId)
+  return end - first
+}
+
+/** The change sources claimed on each rows page, summed over the masters. */
+function claimsPerPage(head: SnapshotHead): number[] {
+  const claims = new Array<number>(head.rowPages).fill(0)
+  for (const holder of head.holders) for (let index = 1; index < holder.length; index += 2) claims[holder[index]!]! += holder[index + 1]!
+  return claims
 }
 
 async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<string | undefined> {
@@ -174,43 +227,153 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   return undefined
 }
 
-async function readChunks(store: LogStore, head: SnapshotHead): Promise<{ rows: ChunkRow[][]; checksums: string[] } | string> {
-  const rows: ChunkRow[][] = []
-  const checksums: string[] = []
-  let previousId = 0
-  for await (const parts of store.readSnapshot(CHUNK_PREFIX)) {
-    for (const part of parts) {
-      const index = rows.length
-      if (index >= head.chunkCount) break
-      if (part.name !== chunkPartName(index)) return `the snapshot chunk ${index} is missing`
-      let chunk: unknown
-      try {
-        chunk = JSON.parse(part.value)
-      } catch {
-        return `the snapshot chunk ${index} is not valid JSON`
+/** Every page the head names, read whole and checked against its digest (not parsed). */
+async function readPages(
+  store: LogStore,
+  head: SnapshotHead,
+): Promise<{ rows: string[]; names: Map<number, string>; checksums: Map<string, string> } | string> {
+  const checksums = new Map<string, string>()
+  const ordered: string[] = []
+  const read = async (prefix: string, expected: readonly string[]): Promise<string[] | string> => {
+    const values: string[] = []
+    for await (const parts of store.readSnapshot(prefix)) {
+      for (const part of parts) {
+        const index = values.length
+        if (index >= expected.length) break
+        if (part.name !== expected[index]) return `the snapshot part ${expected[index]} is missing`
+        const checksum = sha256(part.value)
+        checksums.set(part.name, checksum)
+        ordered.push(checksum)
+        values.push(part.value)
       }
-      if (!Array.isArray(chunk) || !chunk.every((row) => isRow(row, index))) return `the snapshot chunk ${index} is not well formed`
-      // Ids are 1, 2, 3, … without gaps: each row must be the next one.
-      for (const [id] of chunk as ChunkRow[]) if (id !== ++previousId) return `the snapshot chunk ${index} skips or repeats an id`
-      rows.push(chunk as ChunkRow[])
-      checksums.push(sha256(part.value))
     }
+    return values.length < expected.length ? `the snapshot part ${expected[values.length]} is missing` : values
   }
-  if (rows.length < head.chunkCount) return `the snapshot chunk ${rows.length} is missing`
-  if (previousId !== head.nextId - 1) return `the snapshot holds ${previousId} change sources where its nextId says ${head.nextId - 1}`
-  if (digestOf(checksums) !== head.digest) return 'the snapshot chunks fail their checksum'
-  return { rows, checksums }
+  const rows = await read(
+    ROWS_PREFIX,
+    Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
+  )
+  if (typeof rows === 'string') return rows
+  const namePages = head.namePages.filter((_, index) => index % 2 === 0)
+  const names = await read(NAMES_PREFIX, namePages.map(namesPartName))
+  if (typeof names === 'string') return names
+  if (digestOf(ordered) !== head.digest) return 'the snapshot pages fail their checksum'
+  return { rows, names: new Map(namePages.map((page, index) => [page, names[index]!])), checksums }
 }
 
-function isRow(row: unknown, index: number): row is ChunkRow {
-  if (!Array.isArray(row) || row.length !== 3) return false
-  const [id, name, masterid] = row as unknown[]
-  return (
-    typeof id === 'number' &&
-    Number.isSafeInteger(id) &&
-    id >= Math.max(1, index * CHUNK_IDS) &&
-    id < (index + 1) * CHUNK_IDS &&
-    typeof name === 'string' &&
-    (masterid === null || (typeof masterid === 'number' && Number.isSafeInteger(masterid) && masterid > 0))
-  )
+/**
+ * The state the snapshot holds, with every page lazy: the rows pages become byId's pages, the
+ * claimed, unclaimed and by-master indexes are pages filtered from them (sizes from `holders`), and
+ * the name pages become the name index's. Building a page parses its stored form once.
+ */
+function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyMap<number, string>): ChangeSourcesState {
+  const rowPages = rows.map((value, page) => rowsPage(head, page, value))
+  const claims = claimsPerPage(head)
+  const byMaster = emptyTrie<IdTrie<ChangeSource>>()
+  for (const [masterid, ...flat] of head.holders) {
+    const pages: Array<[number, LazyNode<ChangeSource>]> = []
+    let held = 0
+    for (let index = 0; index < flat.length; index += 2) {
+      const [page, count] = [flat[index]!, flat[index + 1]!]
+      const heldByMaster = (changeSource: ChangeSource) => changeSource.masterid === masterid
+      pages.push([page, filteredPage(rowPages[page]!, count, heldByMaster, () => malformed(`holders of master ${masterid}`))])
+      held += count
+    }
+    trieSet(byMaster, masterid!, trieOfPages(held, pages))
+  }
+  const claimedPages: Array<[number, LazyNode<ChangeSource>]> = []
+  const unclaimedPages: Array<[number, LazyNode<ChangeSource>]> = []
+  let claimed = 0
+  rowPages.forEach((source, page) => {
+    const count = claims[page]!
+    const wrongSize = () => malformed(`${rowsPartName(page)} (its claims and the head's holders disagree)`)
+    if (count > 0) claimedPages.push([page, filteredPage(source, count, isClaimed, wrongSize)])
+    if (rowsOn(head, page) > count) unclaimedPages.push([page, filteredPage(source, rowsOn(head, page) - count, isUnclaimed, wrongSize)])
+    claimed += count
+  })
+  const nameCounts = new Map<number, number>()
+  for (let index = 0; index < head.namePages.length; index += 2) nameCounts.set(head.namePages[index]!, head.namePages[index + 1]!)
+  let buckets = 0
+  const namePages: Array<[number, LazyNode<NameBucket>]> = []
+  for (const [page, value] of names) {
+    namePages.push([page, namesPage(page, nameCounts.get(page)!, value)])
+    buckets += nameCounts.get(page)!
+  }
+  const state = initialState()
+  state.seq = head.seq
+  state.hash = head.hash
+  state.nextId = head.nextId
+  state.byId = trieOfPages(head.nextId - 1, rowPages.entries())
+  state.claimed = trieOfPages(claimed, claimedPages)
+  state.unclaimed = trieOfPages(head.nextId - 1 - claimed, unclaimedPages)
+  state.byMaster = byMaster
+  state.idsByNameBucket = trieOfPages(buckets, namePages)
+  return state
+}
+
+const isClaimed = (changeSource: ChangeSource): boolean => changeSource.masterid !== null
+const isUnclaimed = (changeSource: ChangeSource): boolean => changeSource.masterid === null
+
+// A page that passed the digest was written by this code; one that does not parse as it wrote
+// it means the digest collided or the writer has a bug, and no state can be built from it.
+function malformed(part: string): CorruptLogError {
+  return new CorruptLogError(undefined, `the snapshot part ${part} passed its checksum but is not well formed`)
+}
+
+function rowsPage(head: SnapshotHead, page: number, value: string): LazyNode<ChangeSource> {
+  const { first, end } = idsOfPage(page, head.nextId)
+  return lazyPage(end - first, (set) => {
+    restoreCounters.pagesParsed += 1
+    let parsed: RowsPage
+    try {
+      parsed = JSON.parse(value) as RowsPage
+    } catch {
+      throw malformed(rowsPartName(page))
+    }
+    const [shared, suffixes, claims] = Array.isArray(parsed) ? parsed : []
+    const count = end - first
+    const wellFormed =
+      Array.isArray(shared) && shared.length === count && Array.isArray(suffixes) && suffixes.length === count && Array.isArray(claims) && claims.length % 2 === 0
+    if (!wellFormed) throw malformed(rowsPartName(page))
+    const base = page * PAGE_KEYS
+    const holders: Array<number | null> = new Array(PAGE_KEYS).fill(null)
+    for (let index = 0; index < claims.length; index += 2) {
+      const [offset, masterid] = [claims[index], claims[index + 1]]
+      const known = Number.isSafeInteger(offset) && offset! >= first - base && offset! < end - base && Number.isSafeInteger(masterid) && masterid! > 0
+      if (!known) throw malformed(rowsPartName(page))
+      holders[offset!] = masterid!
+    }
+    let previous = ''
+    for (let id = first; id < end; id++) {
+      const common = shared[id - first]
+      const suffix = suffixes[id - first]
+      if (typeof suffix !== 'string' || !Number.isSafeInteger(common) || common! < 0 || common! > previous.length) throw malformed(rowsPartName(page))
+      const name = common === 0 ? suffix : previous.slice(0, common) + suffix
+      previous = name
+      set(id, Object.freeze({ id, name, masterid: holders[id - base]! }))
+    }
+  }, () => malformed(rowsPartName(page)))
+}
+
+function namesPage(page: number, count: number, value: string): LazyNode<NameBucket> {
+  return lazyPage(count, (set) => {
+    restoreCounters.pagesParsed += 1
+    let slots: NamesPage
+    try {
+      slots = JSON.parse(value) as NamesPage
+    } catch {
+      throw malformed(namesPartName(page))
+    }
+    if (!Array.isArray(slots) || slots.length % 2 !== 0) throw malformed(namesPartName(page))
+    const base = page * PAGE_KEYS
+    let previous = -1
+    for (let index = 0; index < slots.length; index += 2) {
+      const [offset, bucket] = [slots[index], slots[index + 1]]
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= previous || offset >= PAGE_KEYS) throw malformed(namesPartName(page))
+      previous = offset
+      if (typeof bucket === 'number' && Number.isSafeInteger(bucket) && bucket > 0) set(base + offset, bucket)
+      else if (Array.isArray(bucket) && bucket.length > 1 && bucket.every((id) => Number.isSafeInteger(id) && id > 0)) set(base + offset, Object.freeze([...bucket]) as number[])
+      else throw malformed(namesPartName(page))
+    }
+  }, () => malformed(`${namesPartName(page)} (its count of buckets and the head's disagree)`))
 }

@@ -1,32 +1,44 @@
 /**
- * Snapshots: the projection saved beside the log so that open folds only the records after it.
+ * Snapshots: the projection saved beside the log so that open folds only the records after it,
+ * and loads the projection itself lazily, page by page, as reads and writes reach it.
  *
- * The projection is derived entirely from its change sources (id, name, holder) plus seq, hash and
- * nextId; the indexes (by name, claimed, unclaimed, by master) are rebuilt from those rows by the
- * reducer itself. The rows are stored in chunks of CHUNK_IDS consecutive ids, each under its own
- * key, so a snapshot rewrites only the chunks whose change sources changed since the last one:
+ * The stored parts mirror the projection's tries page by page (a page is PAGE_KEYS = 1024
+ * consecutive keys, one level-1 node of a trie), so that a snapshot rewrites only the pages that
+ * changed since the last one, and open can hand each page to the state unparsed (restore.ts):
  *
- *   head            {"format":1,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
- *                    "chunkIds":64,"chunkCount":…,"digest":…,"checksum":…}
- *   chunk!<8 hex>   [[id,name,masterid],…]   (the ids chunk*64 … chunk*64+63 that exist)
+ *   head             {"format":2,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
+ *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
+ *                     "holders":[[masterid,page,count,page,count,…],…],"digest":…,"checksum":…}
+ *   rows!<8 hex>     [shared, suffixes, claims]: the names of the ids page×1024 … page×1024+1023
+ *                    that exist, in id order and front-coded (name i is the first shared[i]
+ *                    UTF-16 units of name i−1, then suffixes[i]: names registered together share
+ *                    long prefixes, and the bytes read on open are most of its cost), and the
+ *                    claims among them flat as [id − page×1024, masterid, …]
+ *   names!<8 hex>    the name index's non-empty buckets among page×1024 … page×1024+1023, as
+ *                    [bucket − page×1024, id or [ids whose names share the bucket], …]
  *
- * `digest` is the SHA-256 of the chunks' own SHA-256s in chunk order, `checksum` the SHA-256 of the
- * head's other fields: a damaged, missing or stale chunk, or a damaged head, fails the check. The
- * parts are written in the same atomic batch as the record that completes the snapshot (writer.ts
- * asks `partsFor`), so the head and its chunks always agree. Loading is in restore.ts, which also
- * checks the head's seq and hash against the log: the log always wins.
+ * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the name
+ * pages listed in `namePages` do. `holders` gives, per master, the pages where it holds change
+ * sources and how many: the claimed, unclaimed and by-master indexes are derived from the rows
+ * pages with it, without storing them; `namePages` likewise gives each name page's count of
+ * non-empty buckets. `digest` is the SHA-256 of the pages' own SHA-256s (rows
+ * pages in order, then name pages in order), `checksum` the SHA-256 of the head's other fields: a
+ * damaged, missing or stale page, or a damaged head, fails the check. The parts are written in the
+ * same atomic batch as the record that completes the snapshot (writer.ts asks `partsFor`), so the
+ * head and its pages always agree.
  */
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
-import { trieGet } from './id-trie.js'
+import { PAGE_KEYS, trieForEachEntry, trieGet, triePageSizes } from './id-trie.js'
 import type { SnapshotPart } from './log-store.js'
-import type { ChangeSource, ChangeSourcesState } from './projection.js'
+import { nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
 
-/** Change sources per chunk: a snapshot rewrites 64 rows (~3.7 KB) per change source changed. */
-export const CHUNK_IDS = 64
-export const SNAPSHOT_FORMAT = 1
+export const SNAPSHOT_FORMAT = 2
 export const HEAD_PART = 'head'
-export const CHUNK_PREFIX = 'chunk!'
+export const ROWS_PREFIX = 'rows!'
+export const NAMES_PREFIX = 'names!'
+/** The prefix of format 1's parts: deleted by the first snapshot written over a format-1 one. */
+export const FORMAT_1_CHUNK_PREFIX = 'chunk!'
 /** The default of the `snapshotEvery` open option (see docs/log-format.md for the trade-off). */
 export const DEFAULT_SNAPSHOT_EVERY = 10_000
 
@@ -37,25 +49,44 @@ export interface SnapshotHead {
   readonly hash: string
   readonly timestamp: number
   readonly nextId: number
-  readonly chunkIds: number
-  readonly chunkCount: number
+  readonly pageKeys: number
+  readonly rowPages: number
+  readonly namePages: readonly number[]
+  readonly holders: readonly (readonly number[])[]
   readonly digest: string
   readonly checksum: string
 }
 
-export type ChunkRow = readonly [id: number, name: string, masterid: number | null]
+/**
+ * A rows page as stored: the names in id order, front-coded (each name is the first `shared[i]`
+ * UTF-16 units of the name before it followed by `suffixes[i]`), and the claims as
+ * [offset, masterid, …].
+ */
+export type RowsPage = readonly [shared: readonly number[], suffixes: readonly string[], claims: readonly number[]]
 
-export function chunkPartName(index: number): string {
-  return CHUNK_PREFIX + index.toString(16).padStart(8, '0')
+/** A name page as stored: its non-empty buckets as [bucket − page×1024, id or ids, …]. */
+export type NamesPage = ReadonlyArray<number | readonly number[]>
+
+export function rowsPartName(page: number): string {
+  return ROWS_PREFIX + page.toString(16).padStart(8, '0')
 }
 
-export function chunkOf(id: number): number {
-  return Math.floor(id / CHUNK_IDS)
+export function namesPartName(page: number): string {
+  return NAMES_PREFIX + page.toString(16).padStart(8, '0')
 }
 
-/** The number of chunks a state with this nextId has (ids are 1 … nextId - 1). */
-export function chunkCountOf(nextId: number): number {
-  return nextId <= 1 ? 0 : chunkOf(nextId - 1) + 1
+export function pageOf(key: number): number {
+  return Math.floor(key / PAGE_KEYS)
+}
+
+/** The number of rows pages a state with this nextId has (ids are 1 … nextId − 1). */
+export function rowPageCountOf(nextId: number): number {
+  return nextId <= 1 ? 0 : pageOf(nextId - 1) + 1
+}
+
+/** The ids a rows page holds: first (inclusive) to end (exclusive). */
+export function idsOfPage(page: number, nextId: number): { first: number; end: number } {
+  return { first: Math.max(1, page * PAGE_KEYS), end: Math.min((page + 1) * PAGE_KEYS, nextId) }
 }
 
 export function sha256(text: string): string {
@@ -75,47 +106,89 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
       head.hash,
       head.timestamp,
       head.nextId,
-      head.chunkIds,
-      head.chunkCount,
+      head.pageKeys,
+      head.rowPages,
+      head.namePages,
+      head.holders,
       head.digest,
     ]),
   )
 }
 
-export function encodeChunk(state: ChangeSourcesState, index: number): string {
-  const rows: ChunkRow[] = []
-  const first = Math.max(1, index * CHUNK_IDS)
-  const end = Math.min((index + 1) * CHUNK_IDS, state.nextId)
+/** The snapshot parts that `record` changes (for the snapshotter's dirty set). */
+export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
+  into.add(rowsPartName(pageOf(record.changesourceid)))
+  if (record.type === 'ChangeSourceRegistered') into.add(namesPartName(pageOf(nameBucket(record.name))))
+}
+
+export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
+  const { first, end } = idsOfPage(page, state.nextId)
+  const shared: number[] = []
+  const suffixes: string[] = []
+  const claims: number[] = []
+  let previous = ''
   for (let id = first; id < end; id++) {
-    const changeSource: ChangeSource | undefined = trieGet(state.byId, id)
-    if (changeSource !== undefined) rows.push([id, changeSource.name, changeSource.masterid])
+    const changeSource: ChangeSource = trieGet(state.byId, id)!
+    const { name } = changeSource
+    const common = commonPrefixLength(previous, name)
+    shared.push(common)
+    suffixes.push(name.slice(common))
+    previous = name
+    if (changeSource.masterid !== null) claims.push(id - page * PAGE_KEYS, changeSource.masterid)
   }
-  return JSON.stringify(rows)
+  return JSON.stringify([shared, suffixes, claims])
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  const most = Math.min(a.length, b.length)
+  let length = 0
+  while (length < most && a.charCodeAt(length) === b.charCodeAt(length)) length++
+  return length
+}
+
+export function encodeNamesPage(state: ChangeSourcesState, page: number): string {
+  const buckets: Array<number | readonly number[]> = []
+  for (let offset = 0; offset < PAGE_KEYS; offset++) {
+    const bucket = trieGet(state.idsByNameBucket, page * PAGE_KEYS + offset)
+    if (bucket !== undefined) buckets.push(offset, bucket)
+  }
+  return JSON.stringify(buckets)
+}
+
+/** Per master, the pages where it holds change sources and how many: [masterid, page, count, …]. */
+export function holdersOf(state: ChangeSourcesState): number[][] {
+  const holders: number[][] = []
+  trieForEachEntry(state.byMaster, (masterid, held) => void holders.push([masterid, ...triePageSizes(held).flat()]))
+  return holders
 }
 
 /**
- * Decides, batch by batch on the write path, when to write a snapshot and which chunks it rewrites.
+ * Decides, batch by batch on the write path, when to write a snapshot and which pages it rewrites.
  *
  * It learns whether its last snapshot was stored from the next batch: a batch that starts at or
  * after that snapshot's seq means the append that carried it succeeded; one that starts before
- * means it failed, and the chunks stay dirty.
+ * means it failed, and the pages stay dirty.
  */
 export class Snapshotter {
   readonly #every: number
-  /** The chunk checksums of the stored snapshot; undefined when no trusted snapshot is stored. */
-  #stored: string[] | undefined
-  readonly #dirty = new Set<number>()
-  #pending: { seq: number; checksums: string[] } | undefined
+  /** The page checksums of the stored snapshot, by part name; undefined when no trusted snapshot is stored. */
+  #stored: ReadonlyMap<string, string> | undefined
+  readonly #dirty = new Set<string>()
+  #pending: { seq: number; checksums: Map<string, string> } | undefined
+  /** Parts of a format-1 snapshot still stored, for the next snapshot to delete. */
+  #obsolete: string[]
 
   /**
-   * `every`: records between snapshots (0: never). `stored`: the chunk checksums of the snapshot
-   * open loaded, with the chunks of the records folded after it marked dirty; without one, the
-   * first snapshot writes every chunk (and so overwrites whatever stale chunks are stored).
+   * `every`: records between snapshots (0: never). `stored`: the page checksums of the snapshot
+   * open loaded and the parts the records folded after it changed; without one, the first
+   * snapshot writes every page (and so overwrites whatever stale pages are stored).
+   * `obsoleteParts`: parts of an older format to delete with the first snapshot.
    */
-  constructor(every: number, stored?: { checksums: string[]; dirtyIds: Iterable<number> }) {
+  constructor(every: number, stored?: { checksums: ReadonlyMap<string, string>; dirtyParts: Iterable<string> }, obsoleteParts: readonly string[] = []) {
     this.#every = every
     this.#stored = stored?.checksums
-    for (const id of stored?.dirtyIds ?? []) this.#dirty.add(chunkOf(id))
+    for (const part of stored?.dirtyParts ?? []) this.#dirty.add(part)
+    this.#obsolete = [...obsoleteParts]
   }
 
   /**
@@ -129,30 +202,39 @@ export class Snapshotter {
       if (base >= this.#pending.seq) {
         this.#stored = this.#pending.checksums
         this.#dirty.clear()
+        this.#obsolete = []
       }
       this.#pending = undefined
     }
-    for (const record of appended) this.#dirty.add(chunkOf(record.changesourceid))
+    for (const record of appended) partsChangedBy(record, this.#dirty)
     if (Math.floor(base / this.#every) === Math.floor(state.seq / this.#every)) return undefined
     try {
       return this.#snapshot(state, appended[appended.length - 1]!.timestamp)
     } catch {
-      // A snapshot is an optimisation: it must never fail a write. The next one rewrites every chunk.
+      // A snapshot is an optimisation: it must never fail a write. The next one rewrites every page.
       this.#stored = undefined
       return undefined
     }
   }
 
   #snapshot(state: ChangeSourcesState, timestamp: number): SnapshotPart[] {
-    const chunkCount = chunkCountOf(state.nextId)
-    const checksums = this.#stored === undefined ? [] : this.#stored.slice(0, chunkCount)
-    const parts: SnapshotPart[] = []
-    for (let index = 0; index < chunkCount; index++) {
-      if (this.#stored !== undefined && index < this.#stored.length && !this.#dirty.has(index)) continue
-      const value = encodeChunk(state, index)
-      checksums[index] = sha256(value)
-      parts.push({ name: chunkPartName(index), value })
+    const parts: SnapshotPart[] = this.#obsolete.map((name) => ({ name, value: null }))
+    const checksums = new Map<string, string>()
+    const ordered: string[] = []
+    const take = (name: string, encode: () => string): void => {
+      let checksum = this.#stored?.get(name)
+      if (checksum === undefined || this.#dirty.has(name)) {
+        const value = encode()
+        checksum = sha256(value)
+        parts.push({ name, value })
+      }
+      checksums.set(name, checksum)
+      ordered.push(checksum)
     }
+    const rowPages = rowPageCountOf(state.nextId)
+    for (let page = 0; page < rowPages; page++) take(rowsPartName(page), () => encodeRowsPage(state, page))
+    const namePages = triePageSizes(state.idsByNameBucket)
+    for (const [page] of namePages) take(namesPartName(page), () => encodeNamesPage(state, page))
     const unchecked = {
       format: SNAPSHOT_FORMAT,
       schemaVersion: SCHEMA_VERSION,
@@ -160,9 +242,11 @@ export class Snapshotter {
       hash: state.hash,
       timestamp,
       nextId: state.nextId,
-      chunkIds: CHUNK_IDS,
-      chunkCount,
-      digest: digestOf(checksums),
+      pageKeys: PAGE_KEYS,
+      rowPages,
+      namePages: namePages.flat(),
+      holders: holdersOf(state),
+      digest: digestOf(ordered),
     }
     const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
     parts.push({ name: HEAD_PART, value: JSON.stringify(head) })

@@ -45,7 +45,7 @@ test('set, delete, get and ordered walk agree with a Map (mutable use, as in rep
 // As on the write path: the trie is a value inside an immer draft, and copies its own path.
 function produceTrie(trie: IdTrie<number>, change: (own: IdTrie<number>) => void): IdTrie<number> {
   return immer.produce({ trie }, (draft) => {
-    const own = (draft.trie = writable(draft.trie))
+    const own = (draft.trie = writable(draft.trie as IdTrie<number>))
     change(own)
     freezeFresh(own)
   }).trie

@@ -23,7 +23,7 @@ const MASTERS = [1, 2, 3, 4]
 const MAX_ID = NAMES.length + 2
 
 interface Real {
-  where: Pick<OpenOptions, 'db' | 'location'>
+  where: Pick<OpenOptions, 'db' | 'location' | 'snapshotEvery'>
   cs: ChangeSources
   recorded: ChangeRecord[]
   subscription: Subscription
@@ -47,7 +47,7 @@ async function verify(model: Model, real: Real): Promise<void> {
   )
   assert.equal(await replayed(real.cs), real.recorded, 'watch({ from: 1 }) against changes$')
   if (real.sharedDb !== undefined) {
-    const second = await ChangeSources.open({ db: real.sharedDb })
+    const second = await ChangeSources.open({ db: real.sharedDb, snapshotEvery: real.where.snapshotEvery })
     try {
       assert.equal(await componentView(second, MASTERS, MAX_ID), expected, 'the queries after a reopen')
     } finally {
@@ -152,14 +152,18 @@ function rebuild(records: readonly ChangeRecord[]): Model {
   return model
 }
 
+// Snapshots every record, every few, or never: each reopen then starts from a lazily loaded
+// snapshot plus a tail, or from the whole log, and must answer alike.
+const snapshotEvery = fc.constantFrom(0, 1, 3, 10_000)
+
 const test = suite('model-based: component against a pure model')
 
 test('memory-level: every step agrees with the model, and so does a second open of the database', async () => {
   await fc.assert(
-    fc.asyncProperty(commands, async (cmds) => {
+    fc.asyncProperty(commands, snapshotEvery, async (cmds, every) => {
       const db = new MemoryLevel()
       try {
-        await runOnce({ db }, db, cmds)
+        await runOnce({ db, snapshotEvery: every }, db, cmds)
       } finally {
         await db.close()
       }
@@ -170,10 +174,10 @@ test('memory-level: every step agrees with the model, and so does a second open 
 
 test('LevelDB on disk: every step agrees with the model, across close-and-reopen', async () => {
   await fc.assert(
-    fc.asyncProperty(commands, async (cmds) => {
+    fc.asyncProperty(commands, snapshotEvery, async (cmds, every) => {
       const folder = await mkdtemp(join(tmpdir(), 'changesources-model-'))
       try {
-        await runOnce({ location: join(folder, 'db') }, undefined, cmds)
+        await runOnce({ location: join(folder, 'db'), snapshotEvery: every }, undefined, cmds)
       } finally {
         await rm(folder, { recursive: true, force: true })
       }

@@ -5,7 +5,7 @@ import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
 import { restoreCounters } from '../src/restore.js'
-import { CHUNK_PREFIX, HEAD_PART, headChecksum, type SnapshotHead } from '../src/snapshot.js'
+import { HEAD_PART, ROWS_PREFIX, headChecksum, type SnapshotHead } from '../src/snapshot.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
 import { LONG } from './helpers/long.js'
@@ -103,13 +103,15 @@ onEachBackend('snapshots', (test) => {
     ['of another schema version', (store) => rewriteHead(store, () => ({ schemaVersion: 2 }))],
     ['whose hash is not the log’s', (store) => rewriteHead(store, () => ({ hash: 'f'.repeat(64) }))],
     ['past the end of the log', (store) => rewriteHead(store, (head) => ({ seq: head.seq + 5 }))],
-    ['with a chunk missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${CHUNK_PREFIX}00000000`))],
+    ['with a page missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${ROWS_PREFIX}00000000`))],
     [
-      'with a chunk changed (a holder rewritten)',
+      'with a page changed (a holder rewritten)',
       (store) =>
         onRawDb(store, async (db) => {
-          const key = `snapshot!${CHUNK_PREFIX}00000000`
-          await db.put(key, (await db.get(key))!.replace(',3]', ',9]'))
+          const key = `snapshot!${ROWS_PREFIX}00000000`
+          const [shared, suffixes, claims] = JSON.parse((await db.get(key))!) as [number[], string[], number[]]
+          claims[1] = 9
+          await db.put(key, JSON.stringify([shared, suffixes, claims]))
         }),
     ],
   ]
