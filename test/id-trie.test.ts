@@ -3,7 +3,22 @@ import fc from 'fast-check'
 import { Immer } from 'immer'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { emptyTrie, freezeFresh, trieDelete, trieForEach, trieGet, trieSet, writable, type IdTrie } from '../src/id-trie.js'
+import {
+  PAGE_KEYS,
+  emptyTrie,
+  filteredPage,
+  freezeFresh,
+  lazyPage,
+  trieDelete,
+  trieForEach,
+  trieGet,
+  trieOfPages,
+  triePageSizes,
+  trieSet,
+  writable,
+  type IdTrie,
+  type LazyNode,
+} from '../src/id-trie.js'
 
 const immer = new Immer({ autoFreeze: true })
 const keys = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(0, 31, 32, 1023, 1024, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER))
@@ -91,6 +106,107 @@ test('deleting the last keys prunes the emptied nodes', () => {
   assert.ok(trie.root.every((slot) => slot === undefined))
   trieDelete(trie, 123)
   assert.is(trie.size, 0)
+})
+
+// Lazy pages, as a snapshot loads them: a trie whose level-1 nodes are built on first use.
+
+/** A trie of `model` made of lazy pages, and a count of the pages built so far. */
+function lazyTrie(model: Map<number, number>): { trie: IdTrie<number>; built: () => number } {
+  let built = 0
+  const byPage = new Map<number, Array<[number, number]>>()
+  for (const [key, value] of model) {
+    const page = Math.floor(key / PAGE_KEYS)
+    byPage.set(page, [...(byPage.get(page) ?? []), [key, value]])
+  }
+  const pages = [...byPage].map(([page, entries]): [number, LazyNode<number>] => [
+    page,
+    lazyPage<number>(
+      entries.length,
+      (set) => {
+        built += 1
+        for (const [key, value] of entries) set(key, value)
+      },
+      (count) => new RangeError(`page ${page}: ${count} values`),
+    ),
+  ])
+  return { trie: trieOfPages(model.size, pages), built: () => built }
+}
+
+const lazyKeys = fc.oneof(fc.integer({ min: 0, max: 5 * PAGE_KEYS }), fc.constantFrom(0, 1023, 1024, 2 ** 20, 2 ** 31))
+const lazyModels = fc.array(fc.tuple(lazyKeys, fc.integer()), { maxLength: 300 }).map((entries) => new Map(entries))
+const lazyOperations = fc.array(
+  fc.oneof(fc.tuple(fc.constant('set' as const), lazyKeys, fc.integer()), fc.tuple(fc.constant('delete' as const), lazyKeys, fc.constant(0))),
+  { maxLength: 100 },
+)
+
+test('a trie of lazy pages answers like a Map, and under immer each write leaves the last trie as it was', () => {
+  fc.assert(
+    fc.property(lazyModels, lazyOperations, (initial, ops) => {
+      const model = new Map(initial)
+      let trie = freezeFresh(lazyTrie(model).trie)
+      check(trie, model)
+      for (const [op, key, value] of ops) {
+        const before = valuesOf(trie)
+        const previous = trie
+        trie = produceTrie(trie, (own) => (op === 'set' ? trieSet(own, key, value) : trieDelete(own, key)))
+        if (op === 'set') model.set(key, value)
+        else model.delete(key)
+        assert.equal(valuesOf(previous), before)
+      }
+      check(trie, model)
+      assert.equal(
+        triePageSizes(trie),
+        [...new Set([...model.keys()].map((key) => Math.floor(key / PAGE_KEYS)))]
+          .sort((a, b) => a - b)
+          .map((page) => [page, [...model.keys()].filter((key) => Math.floor(key / PAGE_KEYS) === page).length]),
+      )
+    }),
+    { numRuns: 200 },
+  )
+})
+
+test('a lazy page is built once, when a read or a write first reaches it, and not by counting pages', () => {
+  const model = new Map([
+    [5, 50],
+    [1500, 150],
+    [4000, 400],
+  ])
+  const { trie, built } = lazyTrie(model)
+  freezeFresh(trie)
+  assert.equal(triePageSizes(trie), [
+    [0, 1],
+    [1, 1],
+    [3, 1],
+  ])
+  assert.is(trie.size, 3)
+  assert.is(built(), 0)
+  assert.is(trieGet(trie, 1500), 150)
+  assert.is(trieGet(trie, 1501), undefined)
+  assert.is(built(), 1)
+  const next = produceTrie(trie, (own) => trieSet(own, 4001, 401))
+  assert.is(built(), 2)
+  assert.is(trieGet(trie, 4001), undefined)
+  assert.is(trieGet(next, 4001), 401)
+  assert.equal(valuesOf(next), [50, 150, 400, 401])
+  assert.is(built(), 3)
+  // Built once, then kept: a second walk builds nothing.
+  assert.equal(valuesOf(trie), [50, 150, 400])
+  assert.is(built(), 3)
+})
+
+test('a filtered page holds what its source holds and the filter keeps; a page of the wrong size fails when built', () => {
+  const { trie } = lazyTrie(new Map(Array.from({ length: 100 }, (_, index) => [index, index])))
+  // A trie of pages is three levels deep at least: the root's first slot is page 0.
+  const page = trie.root[0] as unknown as LazyNode<number>
+  const evens = trieOfPages(50, [[0, filteredPage(page, 50, (value) => value % 2 === 0, (count) => new RangeError(String(count)))]])
+  assert.equal(
+    valuesOf(evens),
+    Array.from({ length: 50 }, (_, index) => index * 2),
+  )
+  const wrong = trieOfPages(49, [[0, filteredPage(page, 49, (value) => value % 2 === 0, (count) => new RangeError(`built ${count}`))]])
+  assert.throws(() => trieGet(wrong, 0), /built 50/)
+  const short = trieOfPages(2, [[0, lazyPage<number>(2, (set) => set(1, 1), (count) => new RangeError(`built ${count}`))]])
+  assert.throws(() => valuesOf(short), /built 1/)
 })
 
 test.run()

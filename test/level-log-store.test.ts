@@ -69,5 +69,36 @@ for (const [name, open] of databases) {
     }
   })
 
+  test('snapshot parts go in the append that carries them; a part with a null value is deleted', async () => {
+    const { db, dispose } = await open()
+    try {
+      await db.open()
+      const store = await LevelLogStore.open(db, { sync: false })
+      const parts = async (prefix: string) => {
+        const all: Array<{ name: string; value: string }> = []
+        for await (const chunk of store.readSnapshot(prefix)) all.push(...chunk)
+        return all
+      }
+      await store.append(entries(1, 1), 0, [
+        { name: 'page!1', value: 'one' },
+        { name: 'page!2', value: 'two' },
+        { name: 'head', value: 'h1' },
+      ])
+      await store.append(entries(2, 2), 1, [
+        { name: 'page!1', value: null },
+        { name: 'page!3', value: 'three' },
+        { name: 'head', value: 'h2' },
+      ])
+      assert.equal(await parts('page!'), [
+        { name: 'page!2', value: 'two' },
+        { name: 'page!3', value: 'three' },
+      ])
+      assert.equal(await parts('head'), [{ name: 'head', value: 'h2' }])
+      assert.equal(await readAll(store, { from: 1 }), entries(1, 2))
+    } finally {
+      await dispose()
+    }
+  })
+
   test.run()
 }

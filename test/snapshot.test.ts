@@ -5,7 +5,18 @@ import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
 import { restoreCounters } from '../src/restore.js'
-import { HEAD_PART, ROWS_PREFIX, headChecksum, type SnapshotHead } from '../src/snapshot.js'
+import { nameBucket } from '../src/projection.js'
+import {
+  HEAD_PART,
+  ROWS_PREFIX,
+  digestOf,
+  headChecksum,
+  namesPartName,
+  pageOf,
+  rowsPartName,
+  sha256,
+  type SnapshotHead,
+} from '../src/snapshot.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
 import { LONG } from './helpers/long.js'
@@ -61,6 +72,25 @@ async function rewriteHead(store: TestStore, change: (head: SnapshotHead) => Par
     const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
     const changed = { ...head, ...change(head) }
     await db.put(HEAD_KEY, JSON.stringify(rechecksum ? { ...changed, checksum: headChecksum(changed) } : changed))
+  })
+}
+
+/**
+ * Replaces a part and recomputes the digest and the head's checksum, as a writer with a bug would
+ * have stored it: the snapshot passes every check of open, and the page fails only when parsed.
+ */
+async function rewritePartPassingChecks(store: TestStore, part: string, value: string): Promise<void> {
+  await onRawDb(store, async (db) => {
+    await db.put(`snapshot!${part}`, value)
+    const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
+    const names = [
+      ...Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
+      ...head.namePages.filter((_, index) => index % 2 === 0).map(namesPartName),
+    ]
+    const checksums: string[] = []
+    for (const name of names) checksums.push(sha256((await db.get(`snapshot!${name}`))!))
+    const changed = { ...head, digest: digestOf(checksums) }
+    await db.put(HEAD_KEY, JSON.stringify({ ...changed, checksum: headChecksum(changed) }))
   })
 }
 
@@ -135,6 +165,59 @@ onEachBackend('snapshots', (test) => {
   }
 })
 
+onEachBackend('snapshots: pages that pass their checksum and do not parse, and older formats', (test) => {
+  test('a malformed page that the tail reaches costs open its snapshot: it folds the whole log', async ({ store }) => {
+    const { everything, head } = await build(store)
+    // The tail after the snapshot at 50 (master 2 deactivated) releases change sources on rows page 0.
+    await rewritePartPassingChecks(store, rowsPartName(0), '[[],[],[]]')
+    const reopened = await reopen(store)
+    assert.not.ok(reopened.usedSnapshot)
+    assert.is(reopened.folded, head)
+    assert.equal(reopened.everything, everything)
+    await reopened.cs.close()
+  })
+
+  test('a malformed page that only a query reaches fails that query with CHANGESOURCES_CORRUPT_LOG, and nothing else', async ({ store }) => {
+    const { everything } = await build(store)
+    const page = pageOf(nameBucket('source-5'))
+    await rewritePartPassingChecks(store, namesPartName(page), '{"not":"a page"}')
+    const reopened = await reopen(store)
+    assert.ok(reopened.usedSnapshot)
+    assert.equal(reopened.everything, everything)
+    const error = await rejectsWith(() => reopened.cs.findChangeSourceId('source-5'), ErrorCode.corruptLog)
+    assert.match(error.message, namesPartName(page))
+    // The rows and the other name pages still answer, and writes that do not reach the page go on.
+    const other = Array.from({ length: 30 }, (_, index) => `source-${index}`).find((name) => pageOf(nameBucket(name)) !== page)!
+    assert.is(await reopened.cs.findChangeSourceId(other), everything.find((changeSource) => changeSource.name === other)!.id)
+    await reopened.cs.setChangeSourceMaster(1, null)
+    assert.is((await reopened.cs.getChangeSource(1))!.masterid, null)
+    await reopened.cs.close()
+  })
+
+  test('a snapshot of format 1 is ignored, and the first snapshot of format 2 deletes its chunks', async ({ store }) => {
+    const { everything, head } = await build(store)
+    const chunkKeys = ['snapshot!chunk!00000000', 'snapshot!chunk!00000001']
+    await onRawDb(store, async (db) => {
+      const current = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
+      // The head and chunks that version 1 of the format wrote (docs/log-format.md keeps its description).
+      const formatOne = { format: 1, schemaVersion: 1, seq: current.seq, hash: current.hash, timestamp: current.timestamp, nextId: 31, chunkIds: 64, chunkCount: 2 }
+      await db.put(HEAD_KEY, JSON.stringify({ ...formatOne, digest: 'd', checksum: 'c' }))
+      for (const key of chunkKeys) await db.put(key, '[]')
+    })
+    const reopened = await reopen(store)
+    assert.not.ok(reopened.usedSnapshot)
+    assert.is(reopened.folded, head)
+    assert.equal(reopened.everything, everything)
+    for (let index = 0; index < 25; index++) await reopened.cs.findChangeSourceId(`after-${index}`)
+    await reopened.cs.close()
+    const keys = await onRawDb(store, (db) => db.keys({ gte: 'snapshot!', lt: 'snapshot!~' }).all())
+    assert.equal(keys.filter((key) => key.startsWith('snapshot!chunk!')), [])
+    const fixed = await reopen(store)
+    assert.ok(fixed.usedSnapshot)
+    await fixed.cs.close()
+  })
+})
+
 onEachBackend('snapshots at scale', (test) => {
   // A million records with CHANGESOURCES_LONG=1; by default 20 000, which proves the same property.
   const changeSources = LONG ? 500_000 : 10_000
@@ -152,12 +235,36 @@ onEachBackend('snapshots at scale', (test) => {
     await cs.setChangeSourceMaster(7, null)
     const head = cs.head
     assert.is(head, 2 * changeSources + 1)
-    const sample = [await cs.getChangeSource(7), (await cs.getChangeSources({ masterid: 3 })).length]
+    const names = [7, 1500, changeSources - 3].map((id) => `poller:${id - 1}`)
+    const view = async (component: ChangeSources) => ({
+      one: await component.getChangeSource(7),
+      all: await component.getChangeSources(),
+      active: await component.getChangeSources({ active: true }),
+      inactive: await component.getChangeSources({ active: false }),
+      byMaster: await Promise.all(Array.from({ length: 41 }, (_, index) => component.getChangeSources({ masterid: index + 1 }))),
+      ids: await Promise.all(names.map((name) => component.findChangeSourceId(name))),
+    })
+    const before = await view(cs)
     await cs.close()
+    const parsedBefore = restoreCounters.pagesParsed
     const reopened = await reopen(store)
     assert.ok(reopened.usedSnapshot)
     assert.ok(reopened.folded < every, `folded ${reopened.folded}`)
     assert.is(reopened.cs.head, head)
-    assert.equal([await reopened.cs.getChangeSource(7), (await reopened.cs.getChangeSources({ masterid: 3 })).length], sample)
+    // The snapshot is at the head but for the last release (of id 7, on rows page 0): open parsed
+    // that page only, and reopen's own getChangeSources() parsed every rows page (and no name page).
+    const rowPages = pageOf(changeSources) + 1
+    assert.is(restoreCounters.pagesParsed - parsedBefore, rowPages)
+    await reopened.cs.close()
+    const parsedAtOpen = restoreCounters.pagesParsed
+    const lazy = await store.open({ snapshotEvery: every })
+    assert.is(restoreCounters.pagesParsed - parsedAtOpen, 1)
+    assert.equal(await lazy.getChangeSource(1500), before.all[1499])
+    assert.is(restoreCounters.pagesParsed - parsedAtOpen, 2)
+    assert.equal(await view(lazy), before)
+    // A new name after a lazy open gets the next id, and an old one its own.
+    assert.is(await lazy.findChangeSourceId('poller:new'), changeSources + 1)
+    assert.is(await lazy.findChangeSourceId('poller:0'), 1)
+    await lazy.close()
   })
 })
