@@ -62,8 +62,10 @@ export function encodeRecord(record: ChangeRecord): string {
 /**
  * Reads back the record stored at `seq`: it must parse, have the shape of its type and version,
  * carry its own seq, and chain to `previousHash`. Anything else is a CorruptLogError naming the seq.
+ * With `chainCheckedElsewhere`, a record of the current version is not hashed here: the caller has
+ * handed the check to `firstChainBreak` (chain-verifier.ts runs it off the main thread).
  */
-export function decodeRecord(seq: number, stored: string, previousHash: string): ChangeRecord {
+export function decodeRecord(seq: number, stored: string, previousHash: string, chainCheckedElsewhere = false): ChangeRecord {
   let parsed: unknown
   try {
     parsed = JSON.parse(stored)
@@ -84,10 +86,35 @@ export function decodeRecord(seq: number, stored: string, previousHash: string):
   if (raw.seq !== seq) throw new CorruptLogError(seq, `the record says it is seq ${String(raw.seq)}`)
   if (upcast) raw = upcastRecord(seq, raw, previousHash)
   const record = shapeOf(seq, raw)
-  if (!upcast && record.hash !== chainHash(previousHash, record)) {
-    throw new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
-  }
+  if (!upcast && !chainCheckedElsewhere && record.hash !== chainHash(previousHash, record)) throw chainBreak(seq)
   return record
+}
+
+export function chainBreak(seq: number): CorruptLogError {
+  return new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
+}
+
+/**
+ * The index of the first of `stored` (consecutive records, the first chaining to `previousHash`)
+ * whose record is of the current version and does not chain to the one before it; -1 when there
+ * is none. A record that does not parse ends the check (its decoding fails where it is folded),
+ * and one of another version is left to decodeRecord, which checks it in its own encoding.
+ */
+export function firstChainBreak(previousHash: string, stored: readonly string[]): number {
+  let previous = previousHash
+  for (let index = 0; index < stored.length; index++) {
+    let raw: UnhashedRecord & { hash?: unknown }
+    try {
+      raw = JSON.parse(stored[index]!) as UnhashedRecord & { hash?: unknown }
+    } catch {
+      return -1
+    }
+    if (typeof raw !== 'object' || raw === null) return -1
+    if (raw.version === SCHEMA_VERSION && raw.hash !== chainHash(previous, raw)) return index
+    if (typeof raw.hash !== 'string') return -1
+    previous = raw.hash
+  }
+  return -1
 }
 
 function isId(value: unknown): value is number {
@@ -166,12 +193,17 @@ export function recordProblem(state: ChangeSourcesState, record: ChangeRecord): 
  * the log (open, point in time, verify, import) reads through this.
  */
 export function checkedRecord(state: ChangeSourcesState, entry: StoredEntry): ChangeRecord {
+  const record = decodedNext(state, entry)
+  const problem = recordProblem(state, record)
+  if (problem !== undefined) throw new CorruptLogError(entry.seq, `the record ${problem}`)
+  return record
+}
+
+/** checkedRecord's first half: the next seq, readable and (unless `chainCheckedElsewhere`) chained. */
+export function decodedNext(state: ChangeSourcesState, entry: StoredEntry, chainCheckedElsewhere = false): ChangeRecord {
   const expected = state.seq + 1
   if (entry.seq !== expected) {
     throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
   }
-  const record = decodeRecord(entry.seq, entry.value, state.hash)
-  const problem = recordProblem(state, record)
-  if (problem !== undefined) throw new CorruptLogError(entry.seq, `the record ${problem}`)
-  return record
+  return decodeRecord(entry.seq, entry.value, state.hash, chainCheckedElsewhere)
 }

@@ -14,7 +14,8 @@ import { applyRecord } from './evolve.js'
 import { CorruptLogError } from './errors.js'
 import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
 import type { LogStore } from './log-store.js'
-import { decodeRecord, checkedRecord } from './record-codec.js'
+import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
+import { ChainVerifier } from './chain-verifier.js'
 import {
   FORMAT_1_CHUNK_PREFIX,
   HEAD_PART,
@@ -60,6 +61,9 @@ export interface Restored {
  */
 export const restoreCounters = { recordsFolded: 0, snapshotsUsed: 0, pagesParsed: 0 }
 
+/** `chainWorkerFrom`: the records a restore must fold for it to check the hash chain in a worker thread (chain-verifier.ts); tests lower it. */
+export const restoreSettings = { chainWorkerFrom: 50_000 }
+
 /**
  * The state at `target`. `onRecord` sees every record folded, in order; when a snapshot page turns
  * out malformed while the tail is folded, the whole log is folded again and it sees them again.
@@ -94,16 +98,41 @@ async function restoreFrom(
   let recordsFolded = 0
   const to = typeof target === 'object' && 'seq' in target ? target.seq : undefined
   const until = typeof target === 'object' && 'time' in target ? target.time : undefined
-  reading: for await (const chunk of store.read({ from: state.seq + 1, ...(to === undefined ? {} : { to }) })) {
-    for (const entry of chunk) {
-      const record = checkedRecord(state, entry)
-      if (until !== undefined && record.timestamp > until) break reading
-      applyRecord(state, record)
-      if (trackTouched) partsChangedBy(record, dirtyParts)
-      timestamp = record.timestamp
-      recordsFolded += 1
-      onRecord?.(record)
+  const foldsUpTo = to ?? store.head
+  // Below this many records, starting a worker costs more than the hashing it takes over.
+  const verifier = foldsUpTo - state.seq >= restoreSettings.chainWorkerFrom ? new ChainVerifier() : undefined
+  const chainChecked = verifier !== undefined
+  let lastDecoded = state.seq
+  /** `error`, at `seq`, or the break the worker found before it (also at it, when `after`: single-threaded, the chain is checked first). */
+  const earliest = async (error: unknown, seq: number, after: boolean): Promise<unknown> => {
+    const broken = await verifier?.firstBreak(seq)
+    return broken !== undefined && (broken < seq || after) ? chainBreak(broken) : error
+  }
+  try {
+    reading: for await (const chunk of store.read({ from: state.seq + 1, ...(to === undefined ? {} : { to }) })) {
+      verifier?.submit(state.seq + 1, state.hash, chunk.map((entry) => entry.value))
+      for (const entry of chunk) {
+        let record: ChangeRecord
+        try {
+          record = decodedNext(state, entry, chainChecked)
+        } catch (error) {
+          throw await earliest(error, state.seq + 1, false)
+        }
+        lastDecoded = record.seq
+        if (until !== undefined && record.timestamp > until) break reading
+        const problem = recordProblem(state, record)
+        if (problem !== undefined) throw await earliest(new CorruptLogError(record.seq, `the record ${problem}`), record.seq, true)
+        applyRecord(state, record)
+        if (trackTouched) partsChangedBy(record, dirtyParts)
+        timestamp = record.timestamp
+        recordsFolded += 1
+        onRecord?.(record)
+      }
     }
+    const broken = await verifier?.firstBreak(lastDecoded)
+    if (broken !== undefined) throw chainBreak(broken)
+  } finally {
+    await verifier?.close()
   }
   if (to !== undefined && state.seq !== to) {
     // Only reachable when the log ends early: the caller asked for a seq past its head.

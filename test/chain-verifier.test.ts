@@ -1,0 +1,66 @@
+// The hash chain checked in a worker thread beside the fold (chain-verifier.ts): the first break
+// found across stretches, only up to the seq asked about, and the same answers when the worker is
+// gone and the stretches are checked on the main thread.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ChainVerifier } from '../src/chain-verifier.js'
+import type { ChangeEvent } from '../src/events.js'
+import { GENESIS_HASH } from '../src/projection.js'
+import { encodeRecord, firstChainBreak, stampEvent } from '../src/record-codec.js'
+
+/** `count` stored records, chained from the genesis hash. */
+function storedLog(count: number): string[] {
+  const stored: string[] = []
+  let hash = GENESIS_HASH
+  for (let seq = 1; seq <= count; seq++) {
+    const event: ChangeEvent = seq % 2 === 1 ? { type: 'ChangeSourceRegistered', changesourceid: seq, name: `source-${seq}` } : { type: 'MasterClaimed', changesourceid: seq - 1, masterid: 3 }
+    const record = stampEvent(event, seq, 1_700_000_000_000 + seq, hash)
+    hash = record.hash
+    stored.push(encodeRecord(record))
+  }
+  return stored
+}
+
+/** The log with the record at `seq` changed (its timestamp), its own hash left as it was. */
+function tampered(stored: readonly string[], seq: number): string[] {
+  const copy = [...stored]
+  copy[seq - 1] = copy[seq - 1]!.replace(/"timestamp":(\d+)/, (_, time: string) => `"timestamp":${Number(time) + 1}`)
+  return copy
+}
+
+/** Submits `stored` in stretches of `size`, each chaining to the stored hash before it. */
+function submitAll(verifier: ChainVerifier, stored: readonly string[], size: number): void {
+  for (let first = 0; first < stored.length; first += size) {
+    const previousHash = first === 0 ? GENESIS_HASH : (JSON.parse(stored[first - 1]!) as { hash: string }).hash
+    verifier.submit(first + 1, previousHash, stored.slice(first, first + size))
+  }
+}
+
+test('firstChainBreak: -1 for an intact stretch, else the index of the first record that does not chain', () => {
+  const stored = storedLog(50)
+  assert.is(firstChainBreak(GENESIS_HASH, stored), -1)
+  assert.is(firstChainBreak(GENESIS_HASH, tampered(stored, 17)), 16)
+  assert.is(firstChainBreak('f'.repeat(64), stored), 0)
+})
+
+for (const where of ['in the worker', 'on the main thread, the worker gone'] as const) {
+  test(`the first break across stretches, up to the seq asked (${where})`, async () => {
+    const intact = storedLog(250)
+    const broken = tampered(tampered(intact, 180), 40)
+    for (const [log, upTo, expected] of [
+      [intact, 250, undefined],
+      [broken, 250, 40],
+      [broken, 39, undefined],
+      [tampered(intact, 180), 250, 180],
+    ] as const) {
+      const verifier = new ChainVerifier()
+      // Closing first leaves every stretch unanswered: the fallback must find the same break.
+      if (where !== 'in the worker') await verifier.close()
+      submitAll(verifier, log, 64)
+      assert.is(await verifier.firstBreak(upTo), expected, `up to ${upTo}`)
+      await verifier.close()
+    }
+  })
+}
+
+test.run()
