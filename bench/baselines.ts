@@ -6,6 +6,7 @@
  */
 import { Level } from 'level'
 import { medianOf, nowNs, quantile, rawKey, rawValue, tempFolder, usSince } from './util.js'
+import { WARM_CALLS } from './writes.js'
 
 export interface Rate {
   /** Records (or calls) per second. */
@@ -38,9 +39,9 @@ export async function rawSequentialPut(sync: boolean, count: number, runs: numbe
         const latencies: number[] = []
         // sync:false with no options object at all: the cheapest form `level` offers.
         const put = sync ? (seq: number) => db.put(rawKey(seq), rawValue(seq), { sync: true }) : (seq: number) => db.put(rawKey(seq), rawValue(seq))
-        for (let seq = 1; seq <= 50; seq++) await put(seq)
+        for (let seq = 1; seq <= WARM_CALLS; seq++) await put(seq)
         const start = nowNs()
-        for (let seq = 51; seq < 51 + count; seq++) {
+        for (let seq = WARM_CALLS + 1; seq <= WARM_CALLS + count; seq++) {
           const t = nowNs()
           await put(seq)
           latencies.push(usSince(t))

@@ -311,6 +311,29 @@ export function trieForEach<T>(trie: IdTrie<T>, visit: (value: T) => void): void
   if (trie.size > 0) walk(trie.root, trie.depth - 1, visit)
 }
 
+/** Calls `visit` with every key of page `page` (keys page×PAGE_KEYS …) and its value, in ascending key order. */
+export function trieForEachInPage<T>(trie: IdTrie<T>, page: number, visit: (key: number, value: T) => void): void {
+  const firstKey = page * PAGE_KEYS
+  if (trie.size === 0 || firstKey >= WIDTH ** trie.depth) return
+  let node: TrieNode<T> | LazyNode<T> | undefined = trie.root
+  // Down to the page's level-1 node (the root itself in a trie of fewer than three levels).
+  for (let level = trie.depth - 1; level > 1 && node !== undefined; level--) node = (node as TrieNode<T>)[slotAt(firstKey, level)] as TrieNode<T> | LazyNode<T> | undefined
+  if (node === undefined) return
+  const pageNode = node instanceof LazyNode ? node.node() : node
+  if (trie.depth === 1) {
+    pageNode.forEach((value, key) => value !== undefined && visit(key, value as T))
+    return
+  }
+  for (let slot = 0; slot < WIDTH; slot++) {
+    const leaf = pageNode[slot] as TrieNode<T> | undefined
+    if (leaf === undefined) continue
+    for (let index = 0; index < WIDTH; index++) {
+      const value = leaf[index]
+      if (value !== undefined) visit(firstKey + slot * WIDTH + index, value as T)
+    }
+  }
+}
+
 /** Calls `visit` with every key and its value, in ascending key order. */
 export function trieForEachEntry<T>(trie: IdTrie<T>, visit: (key: number, value: T) => void): void {
   const walkEntries = (node: TrieNode<T>, level: number, firstKey: number): void => {

@@ -29,9 +29,9 @@
  */
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
-import { PAGE_KEYS, trieForEachEntry, trieGet, triePageSizes } from './id-trie.js'
+import { PAGE_KEYS, trieForEachEntry, trieForEachInPage, triePageSizes } from './id-trie.js'
 import type { SnapshotPart } from './log-store.js'
-import { nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
+import { nameBucket, type ChangeSourcesState } from './projection.js'
 
 export const SNAPSHOT_FORMAT = 2
 export const HEAD_PART = 'head'
@@ -122,20 +122,18 @@ export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
 }
 
 export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
-  const { first, end } = idsOfPage(page, state.nextId)
   const shared: number[] = []
   const suffixes: string[] = []
   const claims: number[] = []
   let previous = ''
-  for (let id = first; id < end; id++) {
-    const changeSource: ChangeSource = trieGet(state.byId, id)!
-    const { name } = changeSource
+  // Ids run without gaps, so the page's entries in key order are its ids in order.
+  trieForEachInPage(state.byId, page, (id, { name, masterid }) => {
     const common = commonPrefixLength(previous, name)
     shared.push(common)
     suffixes.push(name.slice(common))
     previous = name
-    if (changeSource.masterid !== null) claims.push(id - page * PAGE_KEYS, changeSource.masterid)
-  }
+    if (masterid !== null) claims.push(id - page * PAGE_KEYS, masterid)
+  })
   return JSON.stringify([shared, suffixes, claims])
 }
 
@@ -148,10 +146,7 @@ function commonPrefixLength(a: string, b: string): number {
 
 export function encodeNamesPage(state: ChangeSourcesState, page: number): string {
   const buckets: Array<number | readonly number[]> = []
-  for (let offset = 0; offset < PAGE_KEYS; offset++) {
-    const bucket = trieGet(state.idsByNameBucket, page * PAGE_KEYS + offset)
-    if (bucket !== undefined) buckets.push(offset, bucket)
-  }
+  trieForEachInPage(state.idsByNameBucket, page, (bucket, ids) => void buckets.push(bucket - page * PAGE_KEYS, ids))
   return JSON.stringify(buckets)
 }
 

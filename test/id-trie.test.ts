@@ -14,6 +14,7 @@ import {
   trieGet,
   trieOfPages,
   triePageSizes,
+  trieForEachInPage,
   trieSet,
   writable,
   type IdTrie,
@@ -36,6 +37,20 @@ function check(trie: IdTrie<number>, model: Map<number, number>): void {
   assert.equal(valuesOf(trie), sorted.map(([, value]) => value))
   for (const [key, value] of sorted) assert.is(trieGet(trie, key), value)
 }
+
+test('the entries of one page, in key order, in tries of every depth', () => {
+  for (const keys of [[3, 17], [3, 700], [3, 1500, 40_000], [2 ** 31]]) {
+    const trie = emptyTrie<number>()
+    for (const key of keys) trieSet(trie, key, key * 2)
+    const pages = new Map<number, Array<[number, number]>>()
+    for (const key of keys) pages.set(Math.floor(key / PAGE_KEYS), [...(pages.get(Math.floor(key / PAGE_KEYS)) ?? []), [key, key * 2]])
+    for (const page of [0, 1, 39, Math.floor(2 ** 31 / PAGE_KEYS)]) {
+      const entries: Array<[number, number]> = []
+      trieForEachInPage(trie, page, (key, value) => void entries.push([key, value]))
+      assert.equal(entries, pages.get(page) ?? [], `keys ${keys}, page ${page}`)
+    }
+  }
+})
 
 test('set, delete, get and ordered walk agree with a Map (mutable use, as in replay)', () => {
   fc.assert(
@@ -154,6 +169,12 @@ test('a trie of lazy pages answers like a Map, and under immer each write leaves
         assert.equal(valuesOf(previous), before)
       }
       check(trie, model)
+      for (const page of new Set([0, 1, 5, ...[...model.keys()].map((key) => Math.floor(key / PAGE_KEYS))])) {
+        const entries: Array<[number, number]> = []
+        trieForEachInPage(trie, page, (key, value) => void entries.push([key, value]))
+        const expected = [...model].filter(([key]) => Math.floor(key / PAGE_KEYS) === page).sort(([a], [b]) => a - b)
+        assert.equal(entries, expected, `page ${page}`)
+      }
       assert.equal(
         triePageSizes(trie),
         [...new Set([...model.keys()].map((key) => Math.floor(key / PAGE_KEYS)))]
