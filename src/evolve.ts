@@ -34,28 +34,29 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
   switch (record.type) {
     case 'ChangeSourceRegistered': {
       const changeSource = changeSourceOf(record.changesourceid, record.name, null)
-      trieSet((state.byId = writable(state.byId)), changeSource.id, changeSource)
-      trieSet((state.unclaimed = writable(state.unclaimed)), changeSource.id, changeSource)
-      const buckets = (state.idsByNameBucket = writable(state.idsByNameBucket))
+      trieSet(own(state, 'byId'), changeSource.id, changeSource)
+      trieSet(own(state, 'unclaimed'), changeSource.id, changeSource)
+      const buckets = own(state, 'idsByNameBucket')
       const bucketKey = nameBucket(record.name)
       const bucket = trieGet(buckets, bucketKey)
       if (bucket === undefined) trieSet(buckets, bucketKey, changeSource.id)
       else if (typeof bucket === 'number') trieSet(buckets, bucketKey, created([bucket, changeSource.id]))
       else {
-        const own = writable(bucket)
-        own.push(changeSource.id)
-        if (own !== bucket) trieSet(buckets, bucketKey, own)
+        const ownBucket = writable(bucket)
+        ownBucket.push(changeSource.id)
+        if (ownBucket !== bucket) trieSet(buckets, bucketKey, ownBucket)
       }
-      state.nextId = Math.max(state.nextId, changeSource.id + 1)
+      if (changeSource.id >= state.nextId) state.nextId = changeSource.id + 1
       break
     }
     case 'MasterClaimed': {
-      const previous = trieGet(state.byId, record.changesourceid)!
+      const byId = own(state, 'byId')
+      const previous = trieGet(byId, record.changesourceid)!
       const changeSource = changeSourceOf(previous.id, previous.name, record.masterid)
-      trieSet((state.byId = writable(state.byId)), changeSource.id, changeSource)
-      trieDelete((state.unclaimed = writable(state.unclaimed)), changeSource.id)
-      trieSet((state.claimed = writable(state.claimed)), changeSource.id, changeSource)
-      const byMaster = (state.byMaster = writable(state.byMaster))
+      trieSet(byId, changeSource.id, changeSource)
+      trieDelete(own(state, 'unclaimed'), changeSource.id)
+      trieSet(own(state, 'claimed'), changeSource.id, changeSource)
+      const byMaster = own(state, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
       const held = existing === undefined ? emptyTrie<ChangeSource>() : writable(existing)
       if (held !== existing) trieSet(byMaster, record.masterid, held)
@@ -63,12 +64,13 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       break
     }
     case 'MasterReleased': {
-      const previous = trieGet(state.byId, record.changesourceid)!
+      const byId = own(state, 'byId')
+      const previous = trieGet(byId, record.changesourceid)!
       const changeSource = changeSourceOf(previous.id, previous.name, null)
-      trieSet((state.byId = writable(state.byId)), changeSource.id, changeSource)
-      trieDelete((state.claimed = writable(state.claimed)), changeSource.id)
-      trieSet((state.unclaimed = writable(state.unclaimed)), changeSource.id, changeSource)
-      const byMaster = (state.byMaster = writable(state.byMaster))
+      trieSet(byId, changeSource.id, changeSource)
+      trieDelete(own(state, 'claimed'), changeSource.id)
+      trieSet(own(state, 'unclaimed'), changeSource.id, changeSource)
+      const byMaster = own(state, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
       if (existing !== undefined) {
         const held = writable(existing)
@@ -81,6 +83,20 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
   }
   state.seq = record.seq
   state.hash = record.hash
+}
+
+type TrieField = 'byId' | 'idsByNameBucket' | 'claimed' | 'unclaimed' | 'byMaster'
+
+/**
+ * `state[field]`, writable (see `writable`), put back in the state only when it had to be copied:
+ * on a draft, each read and write of a field is a proxy trap, and a batch of records then writes
+ * each trie once instead of once per record (profiled: immer's traps were a seventh of the writer's time).
+ */
+function own<F extends TrieField>(state: ChangeSourcesState, field: F): ChangeSourcesState[F] {
+  const current = state[field]
+  const mine = writable(current)
+  if (mine !== current) state[field] = mine
+  return mine
 }
 
 function changeSourceOf(id: number, name: string, masterid: number | null): ChangeSource {

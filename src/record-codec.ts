@@ -55,8 +55,23 @@ export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, p
   }
 }
 
+/**
+ * The stored JSON of a record: what JSON.stringify gives for a record made by stampEvent (its field
+ * order; numbers finite, where JSON and String() agree; type and reason fixed words, the hash hex),
+ * built by concatenation at a quarter of the cost — it ran for 15% of the writer's time. A test
+ * holds the two equal for any record.
+ */
 export function encodeRecord(record: ChangeRecord): string {
-  return JSON.stringify(record)
+  const head = `{"seq":${record.seq},"type":"${record.type}","changesourceid":${record.changesourceid},`
+  const tail = `"timestamp":${record.timestamp},"version":${record.version},"hash":"${record.hash}"}`
+  switch (record.type) {
+    case 'ChangeSourceRegistered':
+      return `${head}"name":${JSON.stringify(record.name)},${tail}`
+    case 'MasterClaimed':
+      return `${head}"masterid":${record.masterid},${tail}`
+    case 'MasterReleased':
+      return `${head}"masterid":${record.masterid},"reason":"${record.reason}",${tail}`
+  }
 }
 
 /**

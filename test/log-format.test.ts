@@ -91,6 +91,25 @@ test('the canonical encoding is exactly JSON.stringify of the documented array, 
   )
 })
 
+test('a record is stored as exactly JSON.stringify of the record stampEvent made, whatever its fields', async () => {
+  const { default: fc } = await import('fast-check')
+  const { encodeRecord, stampEvent } = await import('../src/record-codec.js')
+  const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+  const events = fc.oneof(
+    fc.record({ type: fc.constant('ChangeSourceRegistered' as const), changesourceid: id, name: fc.string({ unit: 'binary' }) }),
+    fc.record({ type: fc.constant('MasterClaimed' as const), changesourceid: id, masterid: id }),
+    fc.record({ type: fc.constant('MasterReleased' as const), changesourceid: id, masterid: id, reason: fc.constantFrom('released' as const, 'master-deactivated' as const) }),
+  )
+  const timestamps = fc.oneof(fc.integer({ min: 0, max: 2 ** 50 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(-0))
+  fc.assert(
+    fc.property(events, id, timestamps, fc.string(), (event, seq, timestamp, previous) => {
+      const record = stampEvent(event, seq, timestamp, previous)
+      assert.is(encodeRecord(record), JSON.stringify(record))
+    }),
+    { numRuns: 1000 },
+  )
+})
+
 async function damaged(change: (db: MemoryLevel, log: Array<[string, string]>) => Promise<void>): Promise<{ error: CorruptLogError; db: MemoryLevel; before: Array<[string, string]> }> {
   const db = await writtenLog()
   await change(db, await storedLog(db))
