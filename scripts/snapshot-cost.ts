@@ -12,10 +12,11 @@ import { LevelLogStore } from '../src/level-log-store.js'
 import { initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { restoreState } from '../src/restore.js'
-import { HEAD_PART, Snapshotter, sha256 } from '../src/snapshot.js'
+import { encodeSnapshot, partsChangedBy, type EncodedSnapshot } from '../src/snapshot.js'
 import { PAGE_KEYS } from '../src/id-trie.js'
 import { getChangeSources } from '../src/projection.js'
 import type { SnapshotPart } from '../src/log-store.js'
+import type { ChangeSourcesState } from '../src/projection.js'
 
 const N = Number(process.argv[2] ?? 1_000_000)
 const folder = await mkdtemp(join(tmpdir(), 'changesources-snapshot-cost-'))
@@ -26,16 +27,24 @@ const state = initialState()
 const ms = (start: bigint): string => (Number(process.hrtime.bigint() - start) / 1e6).toFixed(0) + ' ms'
 const size = (parts: SnapshotPart[]): string => (parts.reduce((sum, part) => sum + (part.value?.length ?? 0), 0) / 1e6).toFixed(2) + ' MB'
 
-async function append(events: ChangeEvent[], snapshotter?: Snapshotter): Promise<SnapshotPart[] | undefined> {
+async function append(events: ChangeEvent[]): Promise<ChangeRecord[]> {
   const records: ChangeRecord[] = []
   for (const event of events) {
     const record = stampEvent(event, state.seq + 1, Date.now(), state.hash)
     applyRecord(state, record)
     records.push(record)
   }
-  const parts = snapshotter?.partsFor(state, records)
-  await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), records[0]!.seq - 1, parts)
-  return parts
+  await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), records[0]!.seq - 1)
+  return records
+}
+
+/** Encodes a snapshot of `at` (all at once: the component slices the same work between writes) and writes it. */
+async function snapshot(at: ChangeSourcesState, timestamp: number, stored?: ReadonlyMap<string, string>, dirty = new Set<string>()): Promise<EncodedSnapshot & { encodeMs: number }> {
+  const begin = process.hrtime.bigint()
+  const encoded = await encodeSnapshot(at, timestamp, stored, dirty)
+  const encodeMs = Number(process.hrtime.bigint() - begin) / 1e6
+  await store.writeSnapshot(encoded.parts)
+  return { ...encoded, encodeMs }
 }
 
 let start = process.hrtime.bigint()
@@ -50,19 +59,15 @@ for (let first = 1; first <= N; first += 10_000) {
 console.log(`pages of ${PAGE_KEYS} keys; log of ${state.seq} records (${N} change sources) written in ${ms(start)}`)
 
 // A full snapshot: what the first snapshot after a full replay writes.
-const snapshotter = new Snapshotter(1)
 start = process.hrtime.bigint()
-const parts = await append([{ type: 'MasterReleased', changesourceid: 1, masterid: 2, reason: 'released' }], snapshotter)
-console.log(`full snapshot: ${parts!.length - 1} pages, ${size(parts!)}, encoded and written in ${ms(start)}`)
-const checksums = new Map(parts!.filter((part) => part.name !== HEAD_PART).map((part) => [part.name, sha256(part.value!)]))
+const full = await snapshot(state, Date.now())
+console.log(`full snapshot: ${full.parts.length - 1} pages, ${size(full.parts)}, encoded in ${full.encodeMs.toFixed(0)} ms, encoded and written in ${ms(start)}`)
 
 for (const k of [100, 1000, 10_000]) {
-  // K random claim/release pairs across the whole id range, then one snapshot of the dirty pages.
-  // Seeded as open seeds it after a restore: the stored snapshot's page checksums, nothing dirty.
-  const seeded = new Snapshotter(k * 2, { checksums, dirtyParts: [] })
+  // K random claim/release pairs across the whole id range, then one snapshot of the dirty pages,
+  // over the full one (as the component does: the stored checksums, the pages the records changed).
+  const dirty = new Set<string>()
   const held = new Map<number, number>()
-  let last: SnapshotPart[] | undefined
-  let timeInPartsFor = 0n
   for (let i = 0; i < k; i++) {
     const id = 1 + Math.floor(Math.random() * N)
     const holder = held.get(id) ?? (id === 1 ? null : 1 + (id % 40))
@@ -70,22 +75,10 @@ for (const k of [100, 1000, 10_000]) {
       holder === null
         ? [{ type: 'MasterClaimed', changesourceid: id, masterid: 41 }, { type: 'MasterReleased', changesourceid: id, masterid: 41, reason: 'released' }]
         : [{ type: 'MasterReleased', changesourceid: id, masterid: holder, reason: 'released' }, { type: 'MasterClaimed', changesourceid: id, masterid: holder }]
-    const records: ChangeRecord[] = []
-    for (const event of events) {
-      const record = stampEvent(event, state.seq + 1, Date.now(), state.hash)
-      applyRecord(state, record)
-      records.push(record)
-    }
-    const t = process.hrtime.bigint()
-    const p = seeded.partsFor(state, records)
-    timeInPartsFor += process.hrtime.bigint() - t
-    if (p !== undefined) last = p
-    await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), records[0]!.seq - 1, p)
+    for (const record of await append(events)) partsChangedBy(record, dirty)
   }
-  console.log(
-    `snapshot after ${k * 2} records touching ${k} random change sources: ${last!.length - 1} dirty pages, ${size(last!)}, ` +
-      `encoded in ${(Number(timeInPartsFor) / 1e6).toFixed(0)} ms`,
-  )
+  const after = await snapshot(state, Date.now(), full.checksums, dirty)
+  console.log(`snapshot after ${k * 2} records touching ${k} random change sources: ${after.parts.length - 1} dirty pages, ${size(after.parts)}, encoded in ${after.encodeMs.toFixed(0)} ms`)
 }
 
 start = process.hrtime.bigint()
@@ -94,13 +87,13 @@ console.log(`open from the snapshot: ${ms(start)} (${restored.recordsFolded} rec
 start = process.hrtime.bigint()
 const everything = getChangeSources(restored.state).length
 console.log(`then every page built (getChangeSources() of ${everything}): ${ms(start)}`)
-const full = await (async () => {
+const replayed = await (async () => {
   const records = state.seq
   await db.put('snapshot!head', 'damaged')
   start = process.hrtime.bigint()
   const r = await restoreState(store)
   return `full replay of ${records} records: ${ms(start)} (${r.recordsFolded} folded)`
 })()
-console.log(full)
+console.log(replayed)
 await db.close()
 await rm(folder, { recursive: true, force: true })

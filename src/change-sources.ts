@@ -62,6 +62,7 @@ export class ChangeSources {
   readonly #stream: ChangeStream
   readonly #release: () => Promise<void>
   readonly #audit: AuditQueries
+  readonly #snapshotter: Snapshotter
   #closing: Promise<void> | undefined
 
   /** Live records, each published once it is durable, in seq order. Completes on close(). */
@@ -76,8 +77,9 @@ export class ChangeSources {
       store,
       now,
       publish: (records) => this.#stream.publish(records),
-      snapshotFor: (next, appended) => snapshotter.partsFor(next, appended),
+      committed: (next, appended) => snapshotter.committed(next, appended),
     })
+    this.#snapshotter = snapshotter
     this.#release = release
     this.#audit = new AuditQueries(store, () => this.#writer.state)
   }
@@ -120,6 +122,7 @@ export class ChangeSources {
         const restored = await restoreState(store)
         state = restored.state
         snapshotter = new Snapshotter(
+          store,
           snapshotEvery,
           restored.snapshot.used ? { checksums: restored.snapshot.checksums, dirtyParts: restored.dirtyParts } : undefined,
           restored.obsoleteParts,
@@ -223,10 +226,11 @@ export class ChangeSources {
     return this.#audit.verify()
   }
 
-  /** Waits for the pending writes, completes the streams, and closes the database if it opened it. */
+  /** Waits for the pending writes (and a snapshot being written), completes the streams, and closes the database if it opened it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.#writer.idle()
+      await this.#snapshotter.settled()
       await this.#stream.complete()
       await this.#store.close()
       await this.#release()

@@ -80,14 +80,14 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  async append(entries: readonly StoredEntry[], expectedHead: number, snapshot?: readonly SnapshotPart[]): Promise<void> {
+  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
     // One process holds the LevelDB lock and this object serializes its appends, so the head in
     // memory is the head on disk; the check guards against a caller that lost track of it.
     if (expectedHead !== this.#head) throw new AppendConflictError(expectedHead, this.#head)
     if (entries.length === 0) return
     const last = entries[entries.length - 1]!.seq
     try {
-      if (entries.length === 1 && snapshot === undefined && this.#inDoubtUpTo <= last) {
+      if (entries.length === 1 && this.#inDoubtUpTo <= last) {
         // One record and nothing beside it: a plain put (as atomic as a batch of one, and cheaper
         // than a chained batch of one, the common case of a sequential caller).
         await this.#db.put(logKey(entries[0]!.seq), entries[0]!.value, this.#sync ? SYNC : NO_SYNC)
@@ -97,12 +97,6 @@ export class LevelLogStore implements LogStore {
         for (const entry of entries) batch.put(logKey(entry.seq), entry.value)
         // Records that a failed append may have left past the new end go in the same batch (see #undo).
         for (let seq = last + 1; seq <= this.#inDoubtUpTo; seq++) batch.del(logKey(seq))
-        if (snapshot !== undefined) {
-          for (const part of snapshot) {
-            if (part.value === null) batch.del(SNAPSHOT_PREFIX + part.name)
-            else batch.put(SNAPSHOT_PREFIX + part.name, part.value)
-          }
-        }
         await batch.write(this.#sync ? SYNC : NO_SYNC)
       }
     } catch (error) {
@@ -111,6 +105,16 @@ export class LevelLogStore implements LogStore {
     }
     this.#head = last
     this.#inDoubtUpTo = 0
+  }
+
+  async writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+    const batch = this.#db.batch()
+    for (const part of parts) {
+      if (part.value === null) batch.del(SNAPSHOT_PREFIX + part.name)
+      else batch.put(SNAPSHOT_PREFIX + part.name, part.value)
+    }
+    // Not synced: a snapshot lost to a crash only makes the next open fold more of the log.
+    await batch.write(NO_SYNC)
   }
 
   /**

@@ -13,7 +13,7 @@ export interface StoredEntry {
 
 /**
  * A named part of the projection's snapshot (snapshot.ts says what the parts are). The store keeps
- * the latest value of each name, apart from the log, and never interprets it. Appending a part
+ * the latest value of each name, apart from the log, and never interprets it. Writing a part
  * whose value is null deletes the part of that name.
  */
 export interface SnapshotPart {
@@ -38,10 +38,14 @@ export interface LogStore {
   /**
    * Appends `entries` (seqs head+1, head+2, …) atomically: all or none are stored. Rejects with an
    * AppendConflictError when the head is not `expectedHead`. Resolves once the entries are as
-   * durable as the store was configured to make them. `snapshot` parts, when given, are stored in
-   * the same atomic write (replacing, or deleting, the parts of the same names).
+   * durable as the store was configured to make them.
    */
-  append(entries: readonly StoredEntry[], expectedHead: number, snapshot?: readonly SnapshotPart[]): Promise<void>
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<void>
+  /**
+   * Stores snapshot parts in one atomic write, replacing (or, for a null value, deleting) the parts
+   * of the same names. It need not be durable: a snapshot that a crash loses is only a longer open.
+   */
+  writeSnapshot(parts: readonly SnapshotPart[]): Promise<void>
   /** The snapshot parts whose names start with `prefix`, in name order, in chunks; none when there is no snapshot. */
   readSnapshot(prefix: string): AsyncIterable<readonly StoredSnapshotPart[]>
   close(): Promise<void>

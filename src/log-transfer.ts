@@ -9,7 +9,7 @@ import { applyRecord } from './evolve.js'
 import type { LogStore, StoredEntry } from './log-store.js'
 import { initialState } from './projection.js'
 import { readCheckedChunks } from './log-reader.js'
-import { Snapshotter } from './snapshot.js'
+import { encodeSnapshot } from './snapshot.js'
 
 /** The stored records from `from` to `to`, each checked on the way, as lines (without newlines). */
 export async function* exportLines(store: LogStore, range: { from: number; to: number }): AsyncIterable<string> {
@@ -21,8 +21,8 @@ const IMPORT_BATCH = 1000
 /**
  * Appends `lines` (JSON Lines from `exportLines`, starting at seq 1) to an empty store, checking
  * each record as open would (seq, shape, chain, rules) before it is written; a bad line stops the
- * import with a CorruptLogError naming its seq, after the whole batches before it. The last batch
- * carries a full snapshot, so the first open folds nothing. Returns the number of records.
+ * import with a CorruptLogError naming its seq, after the whole batches before it. After the last
+ * batch a full snapshot is written, so the first open folds nothing. Returns the number of records.
  */
 export async function importLines(
   store: LogStore,
@@ -34,11 +34,16 @@ export async function importLines(
   let batch: StoredEntry[] = []
   const flush = async (last: boolean): Promise<void> => {
     if (batch.length === 0) return
-    const snapshot = last ? new Snapshotter(1).partsFor(state, [lastRecord!]) : undefined
     try {
-      await store.append(batch, batch[0]!.seq - 1, snapshot)
+      await store.append(batch, batch[0]!.seq - 1)
     } catch (error) {
       throw error instanceof ChangeSourcesError ? error : new WriteFailedError({ cause: error })
+    }
+    if (last) {
+      // The log is whole by now; a snapshot that cannot be written only makes the first open fold it all.
+      await encodeSnapshot(state, lastRecord!.timestamp, undefined, new Set())
+        .then(({ parts }) => store.writeSnapshot(parts))
+        .catch(() => {})
     }
     batch = []
     onProgress?.(state.seq)

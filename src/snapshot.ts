@@ -30,7 +30,7 @@
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { PAGE_KEYS, trieForEachEntry, trieForEachInPage, triePageSizes } from './id-trie.js'
-import type { SnapshotPart } from './log-store.js'
+import type { LogStore, SnapshotPart } from './log-store.js'
 import { nameBucket, type ChangeSourcesState } from './projection.js'
 
 export const SNAPSHOT_FORMAT = 2
@@ -157,21 +157,87 @@ export function holdersOf(state: ChangeSourcesState): number[][] {
   return holders
 }
 
+/** The parts of one snapshot and the page checksums it leaves stored. */
+export interface EncodedSnapshot {
+  readonly parts: SnapshotPart[]
+  readonly checksums: Map<string, string>
+}
+
 /**
- * Decides, batch by batch on the write path, when to write a snapshot and which pages it rewrites.
- *
- * It learns whether its last snapshot was stored from the next batch: a batch that starts at or
- * after that snapshot's seq means the append that carried it succeeded; one that starts before
- * means it failed, and the pages stay dirty.
+ * Encodes the snapshot of `state` (whose last record is stamped `timestamp`): every page not in
+ * `stored` (page → checksum of what is stored) or in `dirty`, then the head. Yields to the event
+ * loop whenever it has worked `sliceMs` in a row, so that writes and reads go on meanwhile; the
+ * state is a persistent value, so what it encodes does not move under it.
+ */
+export async function encodeSnapshot(
+  state: ChangeSourcesState,
+  timestamp: number,
+  stored: ReadonlyMap<string, string> | undefined,
+  dirty: ReadonlySet<string>,
+  sliceMs = Number.POSITIVE_INFINITY,
+): Promise<EncodedSnapshot> {
+  const parts: SnapshotPart[] = []
+  const checksums = new Map<string, string>()
+  const ordered: string[] = []
+  let sliceStart = performance.now()
+  const take = async (name: string, encode: () => string): Promise<void> => {
+    let checksum = stored?.get(name)
+    if (checksum === undefined || dirty.has(name)) {
+      const value = encode()
+      checksum = sha256(value)
+      parts.push({ name, value })
+      if (performance.now() - sliceStart >= sliceMs) {
+        await new Promise((resolve) => setImmediate(resolve))
+        sliceStart = performance.now()
+      }
+    }
+    checksums.set(name, checksum)
+    ordered.push(checksum)
+  }
+  const rowPages = rowPageCountOf(state.nextId)
+  for (let page = 0; page < rowPages; page++) await take(rowsPartName(page), () => encodeRowsPage(state, page))
+  const namePages = triePageSizes(state.idsByNameBucket)
+  for (const [page] of namePages) await take(namesPartName(page), () => encodeNamesPage(state, page))
+  const unchecked = {
+    format: SNAPSHOT_FORMAT,
+    schemaVersion: SCHEMA_VERSION,
+    seq: state.seq,
+    hash: state.hash,
+    timestamp,
+    nextId: state.nextId,
+    pageKeys: PAGE_KEYS,
+    rowPages,
+    namePages: namePages.flat(),
+    holders: holdersOf(state),
+    digest: digestOf(ordered),
+  }
+  const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
+  parts.push({ name: HEAD_PART, value: JSON.stringify(head) })
+  return { parts, checksums }
+}
+
+// Encoding works at most this long before it lets the event loop run writes and reads.
+const SLICE_MS = 4
+
+/**
+ * Writes a snapshot every `every` records, in the background: the writer tells it of each
+ * committed batch, and when a batch crosses a multiple of `every` it encodes the state after that
+ * batch in slices between other work and stores it with one atomic write of its own. A write is
+ * never slowed by more than a slice, and never fails because of a snapshot: one that cannot be
+ * encoded or stored is simply missing, and the next one rewrites every page.
  */
 export class Snapshotter {
+  readonly #store: Pick<LogStore, 'writeSnapshot'>
   readonly #every: number
-  /** The page checksums of the stored snapshot, by part name; undefined when no trusted snapshot is stored. */
+  /** The page checksums of the stored snapshot; undefined when no trusted snapshot is stored. */
   #stored: ReadonlyMap<string, string> | undefined
-  readonly #dirty = new Set<string>()
-  #pending: { seq: number; checksums: Map<string, string> } | undefined
+  /** Pages changed since the stored snapshot (or since the one being written). */
+  #dirty = new Set<string>()
   /** Parts of a format-1 snapshot still stored, for the next snapshot to delete. */
   #obsolete: string[]
+  #writing: Promise<void> | undefined
+  /** The newest snapshot that came due while another was being written, with the pages changed before it. */
+  #due: Due | undefined
 
   /**
    * `every`: records between snapshots (0: never). `stored`: the page checksums of the snapshot
@@ -179,73 +245,60 @@ export class Snapshotter {
    * snapshot writes every page (and so overwrites whatever stale pages are stored).
    * `obsoleteParts`: parts of an older format to delete with the first snapshot.
    */
-  constructor(every: number, stored?: { checksums: ReadonlyMap<string, string>; dirtyParts: Iterable<string> }, obsoleteParts: readonly string[] = []) {
+  constructor(
+    store: Pick<LogStore, 'writeSnapshot'>,
+    every: number,
+    stored?: { checksums: ReadonlyMap<string, string>; dirtyParts: Iterable<string> },
+    obsoleteParts: readonly string[] = [],
+  ) {
+    this.#store = store
     this.#every = every
     this.#stored = stored?.checksums
     for (const part of stored?.dirtyParts ?? []) this.#dirty.add(part)
     this.#obsolete = [...obsoleteParts]
   }
 
-  /**
-   * The snapshot parts to store with `appended` (non-empty, in seq order), whose state after them
-   * is `state`; undefined when this batch does not cross a multiple of `every`.
-   */
-  partsFor(state: ChangeSourcesState, appended: readonly ChangeRecord[]): SnapshotPart[] | undefined {
-    if (this.#every === 0) return undefined
-    const base = appended[0]!.seq - 1
-    if (this.#pending !== undefined) {
-      if (base >= this.#pending.seq) {
-        this.#stored = this.#pending.checksums
-        this.#dirty.clear()
-        this.#obsolete = []
-      }
-      this.#pending = undefined
-    }
+  /** The writer's report of a stored batch: `appended` (non-empty, in seq order), leaving `state`. */
+  committed(state: ChangeSourcesState, appended: readonly ChangeRecord[]): void {
+    if (this.#every === 0) return
     for (const record of appended) partsChangedBy(record, this.#dirty)
-    if (Math.floor(base / this.#every) === Math.floor(state.seq / this.#every)) return undefined
-    try {
-      return this.#snapshot(state, appended[appended.length - 1]!.timestamp)
-    } catch {
-      // A snapshot is an optimisation: it must never fail a write. The next one rewrites every page.
-      this.#stored = undefined
-      return undefined
-    }
+    const before = appended[0]!.seq - 1
+    if (Math.floor(before / this.#every) === Math.floor(state.seq / this.#every)) return
+    // The pages changed up to this state belong to its snapshot, taken now: those changed after it
+    // must stay dirty for the next one, or a page would be stored as of an older state.
+    let dirty = this.#dirty
+    this.#dirty = new Set()
+    if (this.#due !== undefined) dirty = new Set([...this.#due.dirty, ...dirty])
+    const due: Due = { state, timestamp: appended[appended.length - 1]!.timestamp, dirty }
+    if (this.#writing !== undefined) this.#due = due
+    else this.#writing = this.#write(due)
   }
 
-  #snapshot(state: ChangeSourcesState, timestamp: number): SnapshotPart[] {
-    const parts: SnapshotPart[] = this.#obsolete.map((name) => ({ name, value: null }))
-    const checksums = new Map<string, string>()
-    const ordered: string[] = []
-    const take = (name: string, encode: () => string): void => {
-      let checksum = this.#stored?.get(name)
-      if (checksum === undefined || this.#dirty.has(name)) {
-        const value = encode()
-        checksum = sha256(value)
-        parts.push({ name, value })
-      }
-      checksums.set(name, checksum)
-      ordered.push(checksum)
-    }
-    const rowPages = rowPageCountOf(state.nextId)
-    for (let page = 0; page < rowPages; page++) take(rowsPartName(page), () => encodeRowsPage(state, page))
-    const namePages = triePageSizes(state.idsByNameBucket)
-    for (const [page] of namePages) take(namesPartName(page), () => encodeNamesPage(state, page))
-    const unchecked = {
-      format: SNAPSHOT_FORMAT,
-      schemaVersion: SCHEMA_VERSION,
-      seq: state.seq,
-      hash: state.hash,
-      timestamp,
-      nextId: state.nextId,
-      pageKeys: PAGE_KEYS,
-      rowPages,
-      namePages: namePages.flat(),
-      holders: holdersOf(state),
-      digest: digestOf(ordered),
-    }
-    const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
-    parts.push({ name: HEAD_PART, value: JSON.stringify(head) })
-    this.#pending = { seq: state.seq, checksums }
-    return parts
+  /** Resolves once no snapshot is being written (close waits for it, so that one that is due is kept). */
+  async settled(): Promise<void> {
+    while (this.#writing !== undefined) await this.#writing
   }
+
+  async #write({ state, timestamp, dirty }: Due): Promise<void> {
+    // Out of the writer's way: the batch that made this snapshot due settles its callers first.
+    await new Promise((resolve) => setImmediate(resolve))
+    try {
+      const { parts, checksums } = await encodeSnapshot(state, timestamp, this.#stored, dirty, SLICE_MS)
+      await this.#store.writeSnapshot([...this.#obsolete.map((name) => ({ name, value: null })), ...parts])
+      this.#stored = checksums
+      this.#obsolete = []
+    } catch {
+      // An optimisation must never fail a write: the next snapshot rewrites every page.
+      this.#stored = undefined
+    }
+    const next = this.#due
+    this.#due = undefined
+    this.#writing = next === undefined ? undefined : this.#write(next)
+  }
+}
+
+interface Due {
+  readonly state: ChangeSourcesState
+  readonly timestamp: number
+  readonly dirty: ReadonlySet<string>
 }

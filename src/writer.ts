@@ -10,7 +10,7 @@ import { decide } from './decide.js'
 import { ChangeSourcesError, WriteFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecord, produceState } from './evolve.js'
-import type { LogStore, SnapshotPart } from './log-store.js'
+import type { LogStore } from './log-store.js'
 import type { ChangeSourcesState } from './projection.js'
 import { encodeRecord, stampEvent } from './record-codec.js'
 
@@ -35,7 +35,7 @@ export class Writer {
   readonly #store: LogStore
   readonly #publish: (records: readonly ChangeRecord[]) => void
   readonly #now: () => number
-  readonly #snapshotFor: ((state: ChangeSourcesState, appended: readonly ChangeRecord[]) => SnapshotPart[] | undefined) | undefined
+  readonly #committed: ((state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void) | undefined
   #queue: Pending[] = []
   #draining: Promise<void> | undefined
 
@@ -44,14 +44,14 @@ export class Writer {
     store: LogStore
     publish: (records: readonly ChangeRecord[]) => void
     now: () => number
-    /** The snapshot parts to store with a batch, if any (snapshot.ts); they go into the same atomic append. */
-    snapshotFor?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => SnapshotPart[] | undefined
+    /** Told of each stored batch once its callers are settled (the snapshotter, snapshot.ts). */
+    committed?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void
   }) {
     this.#state = options.state
     this.#store = options.store
     this.#publish = options.publish
     this.#now = options.now
-    this.#snapshotFor = options.snapshotFor
+    this.#committed = options.committed
   }
 
   /** The state after the last committed batch. */
@@ -130,7 +130,6 @@ export class Writer {
         await this.#store.append(
           appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
           base.seq,
-          this.#snapshotFor?.(working, appended),
         )
       } catch (cause) {
         // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
@@ -149,6 +148,7 @@ export class Writer {
         if (outcome instanceof Error) pending.reject(outcome)
         else pending.resolve({ records: outcome, state: working })
       })
+      if (appended.length > 0) this.#committed?.(working, appended)
     }
   }
 }

@@ -82,6 +82,7 @@ test('after every write the whole state is frozen, so no later write can change 
     async append(entries) {
       ;(this as { head: number }).head = entries[entries.length - 1]!.seq
     },
+    async writeSnapshot() {},
     async *read() {},
     async *readSnapshot() {},
     async close() {},

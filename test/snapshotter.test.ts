@@ -1,0 +1,109 @@
+// The snapshotter writes snapshots in the background (snapshot.ts): a write that makes one due does
+// not wait for it; each snapshot holds exactly the state after the batch that made it due, even as
+// later batches change pages while it is encoded and stored; a snapshot that cannot be stored
+// fails nothing, and the next one rewrites every page.
+import { MemoryLevel } from 'memory-level'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { Command } from '../src/commands.js'
+import { LevelLogStore } from '../src/level-log-store.js'
+import type { SnapshotPart } from '../src/log-store.js'
+import { getChangeSources, initialState, type ChangeSourcesState } from '../src/projection.js'
+import { restoreState } from '../src/restore.js'
+import { HEAD_PART, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
+import { Writer } from '../src/writer.js'
+
+/** A log store whose snapshot writes wait at a gate until the test opens it (or makes them fail). */
+async function gatedStore() {
+  const db = new MemoryLevel<string, string>()
+  await db.open()
+  const store = await LevelLogStore.open(db, { sync: false })
+  const held: Array<{ parts: readonly SnapshotPart[]; settle: (fail: boolean) => Promise<void> }> = []
+  const snapshotStore = {
+    writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        held.push({
+          parts,
+          settle: async (fail) => {
+            if (fail) return reject(new Error('the disk is full'))
+            await store.writeSnapshot(parts)
+            resolve()
+          },
+        })
+      })
+    },
+  }
+  return { db, store, snapshotStore, held }
+}
+
+/** Gives the background work (setImmediate slices) time to reach the gate. */
+async function letBackgroundRun(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+function headOf(parts: readonly SnapshotPart[]): SnapshotHead {
+  return JSON.parse(parts.find((part) => part.name === HEAD_PART)!.value!) as SnapshotHead
+}
+
+const register = (name: string): Command => ({ type: 'RegisterChangeSource', name })
+const claim = (changesourceid: number, masterid: number): Command => ({ type: 'ClaimChangeSource', changesourceid, masterid })
+
+test('a due snapshot is written after the writes that made it due resolved, as the state after their batch, whatever came after', async () => {
+  const { db, store, snapshotStore, held } = await gatedStore()
+  const snapshotter = new Snapshotter(snapshotStore, 10)
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotter.committed(state, appended) })
+  const states = new Map<number, ChangeSourcesState>()
+  const submit = async (command: Command) => {
+    const { state } = await writer.submit(command)
+    states.set(state.seq, state)
+  }
+  for (let index = 0; index < 10; index++) await submit(register(`source-${index}`))
+  await letBackgroundRun()
+  // Due at seq 10, held at the gate: the writes went on without it.
+  assert.is(held.length, 1)
+  assert.is(headOf(held[0]!.parts).seq, 10)
+  // While it is held: claims change rows page 0 again, and seq 20 makes the next snapshot due.
+  for (let id = 1; id <= 10; id++) await submit(claim(id, 1 + (id % 2)))
+  for (let index = 10; index < 13; index++) await submit(register(`source-${index}`))
+  await letBackgroundRun()
+  assert.is(held.length, 1, 'one snapshot at a time')
+  await held[0]!.settle(false)
+  await letBackgroundRun()
+  assert.is(held.length, 2)
+  assert.is(headOf(held[1]!.parts).seq, 20, 'the newest that came due')
+  await held[1]!.settle(false)
+  await snapshotter.settled()
+  // Restored from the stored snapshot (at 20) plus the tail, the state is the written one: had the
+  // pages changed between 10 and 20 been taken as clean, rows page 0 would be as of seq 10.
+  const restored = await restoreState(store)
+  assert.ok(restored.snapshot.used && restored.snapshot.seq === 20)
+  assert.is(restored.recordsFolded, 3)
+  assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
+  assert.equal(getChangeSources(restored.state, { masterid: 2 }), getChangeSources(states.get(23)!, { masterid: 2 }))
+  await db.close()
+})
+
+test('a snapshot that cannot be stored fails no write, and the next one rewrites every page', async () => {
+  const { db, store, snapshotStore, held } = await gatedStore()
+  const snapshotter = new Snapshotter(snapshotStore, 5)
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotter.committed(state, appended) })
+  for (let index = 0; index < 5; index++) await writer.submit(register(`source-${index}`))
+  await letBackgroundRun()
+  await held[0]!.settle(true)
+  await snapshotter.settled()
+  for (let id = 1; id <= 5; id++) await writer.submit(claim(id, 3))
+  await letBackgroundRun()
+  assert.is(held.length, 2)
+  const pages = held[1]!.parts.filter((part) => part.name !== HEAD_PART)
+  // Rows page 0 and the name pages of all five names: nothing was taken as already stored.
+  assert.ok(pages.some((part) => part.name === 'rows!00000000'))
+  assert.is(pages.filter((part) => part.name.startsWith('names!')).length, headOf(held[1]!.parts).namePages.length / 2)
+  await held[1]!.settle(false)
+  await snapshotter.settled()
+  const restored = await restoreState(store)
+  assert.ok(restored.snapshot.used && restored.snapshot.seq === 10)
+  assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
+  await db.close()
+})
+
+test.run()
