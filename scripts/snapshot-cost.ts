@@ -12,7 +12,7 @@ import { LevelLogStore } from '../src/level-log-store.js'
 import { initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { restoreState } from '../src/restore.js'
-import { encodeSnapshot, partsChangedBy, type EncodedSnapshot } from '../src/snapshot.js'
+import { encodeSnapshot, partsChangedBy, type EncodedSnapshot, type StoredSnapshot } from '../src/snapshot.js'
 import { PAGE_KEYS } from '../src/id-trie.js'
 import { getChangeSources } from '../src/projection.js'
 import type { SnapshotPart } from '../src/log-store.js'
@@ -39,7 +39,7 @@ async function append(events: ChangeEvent[]): Promise<ChangeRecord[]> {
 }
 
 /** Encodes a snapshot of `at` (all at once: the component slices the same work between writes) and writes it. */
-async function snapshot(at: ChangeSourcesState, timestamp: number, stored?: ReadonlyMap<string, string>, dirty = new Set<string>()): Promise<EncodedSnapshot & { encodeMs: number }> {
+async function snapshot(at: ChangeSourcesState, timestamp: number, stored?: StoredSnapshot, dirty = new Set<string>()): Promise<EncodedSnapshot & { encodeMs: number }> {
   const begin = process.hrtime.bigint()
   const encoded = await encodeSnapshot(at, timestamp, stored, dirty)
   const encodeMs = Number(process.hrtime.bigint() - begin) / 1e6
@@ -77,7 +77,7 @@ for (const k of [100, 1000, 10_000]) {
         : [{ type: 'MasterReleased', changesourceid: id, masterid: holder, reason: 'released' }, { type: 'MasterClaimed', changesourceid: id, masterid: holder }]
     for (const record of await append(events)) partsChangedBy(record, dirty)
   }
-  const after = await snapshot(state, Date.now(), full.checksums, dirty)
+  const after = await snapshot(state, Date.now(), full.stored, dirty)
   console.log(`snapshot after ${k * 2} records touching ${k} random change sources: ${after.parts.length - 1} dirty pages, ${size(after.parts)}, encoded in ${after.encodeMs.toFixed(0)} ms`)
 }
 

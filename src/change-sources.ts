@@ -124,7 +124,7 @@ export class ChangeSources {
         snapshotter = new Snapshotter(
           store,
           snapshotEvery,
-          restored.snapshot.used ? { checksums: restored.snapshot.checksums, dirtyParts: restored.dirtyParts } : undefined,
+          restored.snapshot.used ? { snapshot: restored.snapshot.stored, dirtyParts: restored.dirtyParts } : undefined,
           restored.obsoleteParts,
         )
       } catch (error) {

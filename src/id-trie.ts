@@ -37,11 +37,7 @@ export class LazyNode<T> {
   #build: (() => TrieNode<T>) | undefined
   #node: TrieNode<T> | undefined
 
-  constructor(
-    /** The values under this node, known without building it. */
-    readonly size: number,
-    build: () => TrieNode<T>,
-  ) {
+  constructor(build: () => TrieNode<T>) {
     this.#build = build
   }
 
@@ -70,7 +66,7 @@ export function lazyPage<T>(
   fill: (set: (key: number, value: T) => void) => void,
   wrongSize: (count: number) => Error,
 ): LazyNode<T> {
-  return new LazyNode(size, () => {
+  return new LazyNode(() => {
     const node: TrieNode<T> = new Array(WIDTH).fill(undefined)
     let count = 0
     fill((key, value) => {
@@ -86,7 +82,7 @@ export function lazyPage<T>(
 
 /** A lazily built page holding the values of `source` that `keep` accepts; `size` is their count (see lazyPage). */
 export function filteredPage<T>(source: LazyNode<T>, size: number, keep: (value: T) => boolean, wrongSize: (count: number) => Error): LazyNode<T> {
-  return new LazyNode(size, () => {
+  return new LazyNode(() => {
     const node: TrieNode<T> = new Array(WIDTH).fill(undefined)
     let kept = 0
     source.node().forEach((leaf, slot) => {
@@ -125,34 +121,22 @@ export function trieOfPages<T>(size: number, pages: Iterable<readonly [index: nu
   return trie
 }
 
-/**
- * The pages of `trie` that hold values, with the number each holds, in key order; a page that
- * is not built yet is not built by this.
- */
-export function triePageSizes<T>(trie: IdTrie<T>): Array<[index: number, size: number]> {
-  const sizes: Array<[number, number]> = []
-  if (trie.size === 0) return sizes
-  if (trie.depth < 3) {
-    // Every key is on page 0: count them.
-    return [[0, trie.size]]
-  }
+/** The pages of `trie` (its level-1 nodes, built or not), in key order; none are built by this. */
+export function triePages<T>(trie: IdTrie<T>): number[] {
+  if (trie.size === 0) return []
+  // In a trie of fewer than three levels, every key is on page 0.
+  if (trie.depth < 3) return [0]
+  const pages: number[] = []
   const visit = (node: TrieNode<T>, level: number, firstKey: number): void => {
     for (let slot = 0; slot < WIDTH; slot++) {
-      const child = node[slot]
-      if (child === undefined) continue
+      if (node[slot] === undefined) continue
       const key = firstKey + slot * WIDTH ** level
-      if (level > 2) visit(child as TrieNode<T>, level - 1, key)
-      else if (child instanceof LazyNode) sizes.push([key / PAGE_KEYS, child.size])
-      else {
-        let count = 0
-        for (const leaf of child as TrieNode<T>[]) if (leaf !== undefined) for (const value of leaf) if (value !== undefined) count += 1
-        // A trie that grew from empty keeps its first, empty root as a node: not a page that holds values.
-        if (count > 0) sizes.push([key / PAGE_KEYS, count])
-      }
+      if (level > 2) visit(node[slot] as TrieNode<T>, level - 1, key)
+      else pages.push(key / PAGE_KEYS)
     }
   }
   visit(trie.root, trie.depth - 1, 0)
-  return sizes
+  return pages
 }
 
 export class IdTrie<T> {

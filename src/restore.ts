@@ -30,9 +30,11 @@ import {
   rowPageCountOf,
   rowsPartName,
   sha256,
+  storedSnapshotOf,
   type NamesPage,
   type RowsPage,
   type SnapshotHead,
+  type StoredSnapshot,
 } from './snapshot.js'
 
 /** Where to stop: after seq `seq`, or after the last record (in seq order) stamped at or before `time`. */
@@ -42,7 +44,7 @@ export interface Restored {
   readonly state: ChangeSourcesState
   /** The snapshot the state started from, or why the stored one was not used. */
   readonly snapshot:
-    | { readonly used: true; readonly seq: number; readonly checksums: ReadonlyMap<string, string> }
+    | { readonly used: true; readonly seq: number; readonly stored: StoredSnapshot }
     | { readonly used: false; readonly reason: string }
   /** The records folded on top of the snapshot (or of the empty state). */
   readonly recordsFolded: number
@@ -142,7 +144,7 @@ async function restoreFrom(
   if (loaded.state !== undefined) restoreCounters.snapshotsUsed += 1
   return {
     state: freezeFresh(state),
-    snapshot: loaded.state === undefined ? { used: false, reason: loaded.reason! } : { used: true, seq: loaded.head!.seq, checksums: loaded.checksums! },
+    snapshot: loaded.state === undefined ? { used: false, reason: loaded.reason! } : { used: true, seq: loaded.head!.seq, stored: loaded.stored! },
     recordsFolded,
     dirtyParts,
     obsoleteParts: loaded.obsoleteParts ?? [],
@@ -153,7 +155,7 @@ async function restoreFrom(
 interface LoadedSnapshot {
   state?: ChangeSourcesState
   head?: SnapshotHead
-  checksums?: Map<string, string>
+  stored?: StoredSnapshot
   reason?: string
   obsoleteParts?: string[]
 }
@@ -175,7 +177,7 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     if (logProblem !== undefined) return { reason: logProblem }
     const pages = await readPages(store, head)
     if (typeof pages === 'string') return { reason: pages }
-    return { state: lazyState(head, pages.rows, pages.names), head, checksums: pages.checksums }
+    return { state: lazyState(head, pages.rows, pages.names), head, stored: storedSnapshotOf(head, pages.checksums) }
   } catch (error) {
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }

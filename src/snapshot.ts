@@ -29,7 +29,7 @@
  */
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
-import { PAGE_KEYS, trieForEachEntry, trieForEachInPage, triePageSizes } from './id-trie.js'
+import { PAGE_KEYS, trieForEachInPage, triePages } from './id-trie.js'
 import type { LogStore, SnapshotPart } from './log-store.js'
 import { nameBucket, type ChangeSourcesState } from './projection.js'
 
@@ -121,10 +121,12 @@ export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
   if (record.type === 'ChangeSourceRegistered') into.add(namesPartName(pageOf(nameBucket(record.name))))
 }
 
-export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
+/** A rows page's stored form, and its claims per master as [masterid, count, …] by master id. */
+export function encodeRowsPage(state: ChangeSourcesState, page: number): { value: string; claimsByMaster: number[] } {
   const shared: number[] = []
   const suffixes: string[] = []
   const claims: number[] = []
+  const held = new Map<number, number>()
   let previous = ''
   // Ids run without gaps, so the page's entries in key order are its ids in order.
   trieForEachInPage(state.byId, page, (id, { name, masterid }) => {
@@ -132,9 +134,13 @@ export function encodeRowsPage(state: ChangeSourcesState, page: number): string 
     shared.push(common)
     suffixes.push(name.slice(common))
     previous = name
-    if (masterid !== null) claims.push(id - page * PAGE_KEYS, masterid)
+    if (masterid !== null) {
+      claims.push(id - page * PAGE_KEYS, masterid)
+      held.set(masterid, (held.get(masterid) ?? 0) + 1)
+    }
   })
-  return JSON.stringify([shared, suffixes, claims])
+  const claimsByMaster = [...held].sort(([a], [b]) => a - b).flat()
+  return { value: JSON.stringify([shared, suffixes, claims]), claimsByMaster }
 }
 
 function commonPrefixLength(a: string, b: string): number {
@@ -144,60 +150,120 @@ function commonPrefixLength(a: string, b: string): number {
   return length
 }
 
-export function encodeNamesPage(state: ChangeSourcesState, page: number): string {
+/** A name page's stored form, and how many buckets it holds. */
+export function encodeNamesPage(state: ChangeSourcesState, page: number): { value: string; buckets: number } {
   const buckets: Array<number | readonly number[]> = []
   trieForEachInPage(state.idsByNameBucket, page, (bucket, ids) => void buckets.push(bucket - page * PAGE_KEYS, ids))
-  return JSON.stringify(buckets)
-}
-
-/** Per master, the pages where it holds change sources and how many: [masterid, page, count, …]. */
-export function holdersOf(state: ChangeSourcesState): number[][] {
-  const holders: number[][] = []
-  trieForEachEntry(state.byMaster, (masterid, held) => void holders.push([masterid, ...triePageSizes(held).flat()]))
-  return holders
-}
-
-/** The parts of one snapshot and the page checksums it leaves stored. */
-export interface EncodedSnapshot {
-  readonly parts: SnapshotPart[]
-  readonly checksums: Map<string, string>
+  return { value: JSON.stringify(buckets), buckets: buckets.length / 2 }
 }
 
 /**
- * Encodes the snapshot of `state` (whose last record is stamped `timestamp`): every page not in
- * `stored` (page → checksum of what is stored) or in `dirty`, then the head. Yields to the event
- * loop whenever it has worked `sliceMs` in a row, so that writes and reads go on meanwhile; the
- * state is a persistent value, so what it encodes does not move under it.
+ * What a writer knows of the snapshot stored, so that the next one rewrites only the pages that
+ * changed and counts only what they hold: each page's checksum, each rows page's claims per master,
+ * and each name page's count of buckets (the head's `holders` and `namePages`, by page).
+ */
+export interface StoredSnapshot {
+  readonly checksums: ReadonlyMap<string, string>
+  /** Rows page → [masterid, count, …], by master id; absent for a page without claims. */
+  readonly claims: ReadonlyMap<number, readonly number[]>
+  /** Name page → its non-empty buckets; only the pages that hold some. */
+  readonly buckets: ReadonlyMap<number, number>
+}
+
+/** What `head` says of its pages, with their checksums as read. */
+export function storedSnapshotOf(head: SnapshotHead, checksums: ReadonlyMap<string, string>): StoredSnapshot {
+  const claims = new Map<number, number[]>()
+  for (const [masterid, ...pages] of head.holders) {
+    for (let index = 0; index < pages.length; index += 2) {
+      const page = pages[index]!
+      claims.set(page, [...(claims.get(page) ?? []), masterid!, pages[index + 1]!])
+    }
+  }
+  // Masters were visited in id order, so each page's list is by master id already.
+  const buckets = new Map<number, number>()
+  for (let index = 0; index < head.namePages.length; index += 2) buckets.set(head.namePages[index]!, head.namePages[index + 1]!)
+  return { checksums, claims, buckets }
+}
+
+/** The parts of one snapshot, and what the writer then knows is stored. */
+export interface EncodedSnapshot {
+  readonly parts: SnapshotPart[]
+  readonly stored: StoredSnapshot
+}
+
+/**
+ * Encodes the snapshot of `state` (whose last record is stamped `timestamp`): every page that
+ * `stored` does not hold or that is in `dirty`, then the head. The head's counts come from the
+ * pages encoded and, for the others, from `stored`: no work in proportion to the whole state. Yields
+ * to the event loop whenever it has worked `sliceMs` in a row, so that writes and reads go on
+ * meanwhile; the state is a persistent value, so what it encodes does not move under it.
  */
 export async function encodeSnapshot(
   state: ChangeSourcesState,
   timestamp: number,
-  stored: ReadonlyMap<string, string> | undefined,
+  stored: StoredSnapshot | undefined,
   dirty: ReadonlySet<string>,
   sliceMs = Number.POSITIVE_INFINITY,
 ): Promise<EncodedSnapshot> {
   const parts: SnapshotPart[] = []
   const checksums = new Map<string, string>()
+  const claims = new Map<number, readonly number[]>()
+  const buckets = new Map<number, number>()
   const ordered: string[] = []
   let sliceStart = performance.now()
-  const take = async (name: string, encode: () => string): Promise<void> => {
-    let checksum = stored?.get(name)
-    if (checksum === undefined || dirty.has(name)) {
-      const value = encode()
-      checksum = sha256(value)
-      parts.push({ name, value })
-      if (performance.now() - sliceStart >= sliceMs) {
-        await new Promise((resolve) => setImmediate(resolve))
-        sliceStart = performance.now()
-      }
-    }
+  const pause = async (): Promise<void> => {
+    if (performance.now() - sliceStart < sliceMs) return
+    await new Promise((resolve) => setImmediate(resolve))
+    sliceStart = performance.now()
+  }
+  const keep = (name: string, value: string | undefined): void => {
+    const checksum = value === undefined ? stored!.checksums.get(name)! : sha256(value)
+    if (value !== undefined) parts.push({ name, value })
     checksums.set(name, checksum)
     ordered.push(checksum)
   }
+  const isStored = (name: string): boolean => stored?.checksums.has(name) === true && !dirty.has(name)
+
   const rowPages = rowPageCountOf(state.nextId)
-  for (let page = 0; page < rowPages; page++) await take(rowsPartName(page), () => encodeRowsPage(state, page))
-  const namePages = triePageSizes(state.idsByNameBucket)
-  for (const [page] of namePages) await take(namesPartName(page), () => encodeNamesPage(state, page))
+  for (let page = 0; page < rowPages; page++) {
+    const name = rowsPartName(page)
+    if (isStored(name)) {
+      keep(name, undefined)
+      const held = stored!.claims.get(page)
+      if (held !== undefined) claims.set(page, held)
+      continue
+    }
+    const { value, claimsByMaster } = encodeRowsPage(state, page)
+    keep(name, value)
+    if (claimsByMaster.length > 0) claims.set(page, claimsByMaster)
+    await pause()
+  }
+  // A name page comes to hold buckets only by a registration, which makes it dirty: the pages
+  // to write are those stored and those dirty (or, without a stored snapshot, every page present).
+  const candidates = stored === undefined ? triePages(state.idsByNameBucket) : [...new Set([...stored.buckets.keys(), ...pagesOf(dirty, NAMES_PREFIX)])].sort((a, b) => a - b)
+  for (const page of candidates) {
+    const name = namesPartName(page)
+    if (isStored(name)) {
+      keep(name, undefined)
+      buckets.set(page, stored!.buckets.get(page)!)
+      continue
+    }
+    const encoded = encodeNamesPage(state, page)
+    // A trie that grew from empty keeps its first, empty root as a node: not a page that holds names.
+    if (encoded.buckets === 0) continue
+    keep(name, encoded.value)
+    buckets.set(page, encoded.buckets)
+    await pause()
+  }
+  const holders = new Map<number, number[]>()
+  for (const [page, held] of claims) {
+    for (let index = 0; index < held.length; index += 2) {
+      const masterid = held[index]!
+      const pages = holders.get(masterid) ?? []
+      pages.push(page, held[index + 1]!)
+      holders.set(masterid, pages)
+    }
+  }
   const unchecked = {
     format: SNAPSHOT_FORMAT,
     schemaVersion: SCHEMA_VERSION,
@@ -207,13 +273,20 @@ export async function encodeSnapshot(
     nextId: state.nextId,
     pageKeys: PAGE_KEYS,
     rowPages,
-    namePages: namePages.flat(),
-    holders: holdersOf(state),
+    namePages: [...buckets].flat(),
+    holders: [...holders].sort(([a], [b]) => a - b).map(([masterid, pages]) => [masterid, ...pages]),
     digest: digestOf(ordered),
   }
   const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
   parts.push({ name: HEAD_PART, value: JSON.stringify(head) })
-  return { parts, checksums }
+  return { parts, stored: { checksums, claims, buckets } }
+}
+
+/** The page numbers of the parts in `names` that start with `prefix`. */
+function pagesOf(names: Iterable<string>, prefix: string): number[] {
+  const pages: number[] = []
+  for (const name of names) if (name.startsWith(prefix)) pages.push(Number.parseInt(name.slice(prefix.length), 16))
+  return pages
 }
 
 // Encoding works at most this long before it lets the event loop run writes and reads.
@@ -229,8 +302,8 @@ const SLICE_MS = 4
 export class Snapshotter {
   readonly #store: Pick<LogStore, 'writeSnapshot'>
   readonly #every: number
-  /** The page checksums of the stored snapshot; undefined when no trusted snapshot is stored. */
-  #stored: ReadonlyMap<string, string> | undefined
+  /** What is stored of the last snapshot; undefined when no trusted snapshot is stored. */
+  #stored: StoredSnapshot | undefined
   /** Pages changed since the stored snapshot (or since the one being written). */
   #dirty = new Set<string>()
   /** Parts of a format-1 snapshot still stored, for the next snapshot to delete. */
@@ -240,20 +313,20 @@ export class Snapshotter {
   #due: Due | undefined
 
   /**
-   * `every`: records between snapshots (0: never). `stored`: the page checksums of the snapshot
-   * open loaded and the parts the records folded after it changed; without one, the first
+   * `every`: records between snapshots (0: never). `stored`: what open loaded of the stored
+   * snapshot, and the parts the records folded after it changed; without one, the first
    * snapshot writes every page (and so overwrites whatever stale pages are stored).
    * `obsoleteParts`: parts of an older format to delete with the first snapshot.
    */
   constructor(
     store: Pick<LogStore, 'writeSnapshot'>,
     every: number,
-    stored?: { checksums: ReadonlyMap<string, string>; dirtyParts: Iterable<string> },
+    stored?: { snapshot: StoredSnapshot; dirtyParts: Iterable<string> },
     obsoleteParts: readonly string[] = [],
   ) {
     this.#store = store
     this.#every = every
-    this.#stored = stored?.checksums
+    this.#stored = stored?.snapshot
     for (const part of stored?.dirtyParts ?? []) this.#dirty.add(part)
     this.#obsolete = [...obsoleteParts]
   }
@@ -283,9 +356,9 @@ export class Snapshotter {
     // Out of the writer's way: the batch that made this snapshot due settles its callers first.
     await new Promise((resolve) => setImmediate(resolve))
     try {
-      const { parts, checksums } = await encodeSnapshot(state, timestamp, this.#stored, dirty, SLICE_MS)
+      const { parts, stored } = await encodeSnapshot(state, timestamp, this.#stored, dirty, SLICE_MS)
       await this.#store.writeSnapshot([...this.#obsolete.map((name) => ({ name, value: null })), ...parts])
-      this.#stored = checksums
+      this.#stored = stored
       this.#obsolete = []
     } catch {
       // An optimisation must never fail a write: the next snapshot rewrites every page.
