@@ -26,6 +26,10 @@ interface Stretch {
   readonly values: readonly string[]
 }
 
+// Stretches sent and not yet answered, at most: a worker slower than the fold (one core shared by
+// both) makes the fold wait, rather than holding the records it is behind on in memory.
+const MAX_UNANSWERED = 16
+
 function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./chain-worker.js', import.meta.url))
   // Run as TypeScript (tests, examples, under tsx): on Node 20 a worker does not inherit tsx's
@@ -71,8 +75,12 @@ export class ChainVerifier {
     worker.on('exit', fail)
   }
 
-  /** Hands `values`, the stored records from `firstSeq` on (the first chaining to `previousHash`), to the check. */
-  submit(firstSeq: number, previousHash: string, values: readonly string[]): void {
+  /**
+   * Hands `values`, the stored records from `firstSeq` on (the first chaining to `previousHash`), to
+   * the check; resolves at once, or when the worker has caught up enough to take more.
+   */
+  async submit(firstSeq: number, previousHash: string, values: readonly string[]): Promise<void> {
+    while (this.#unanswered.size >= MAX_UNANSWERED && !this.#failed) await new Promise<void>((resolve) => (this.#waiting = resolve))
     const stretch = this.#nextStretch++
     this.#unanswered.set(stretch, { firstSeq, previousHash, values })
     if (!this.#failed) {

@@ -112,7 +112,7 @@ async function restoreFrom(
   }
   try {
     reading: for await (const chunk of store.read({ from: state.seq + 1, ...(to === undefined ? {} : { to }) })) {
-      verifier?.submit(state.seq + 1, state.hash, chunk.map((entry) => entry.value))
+      await verifier?.submit(state.seq + 1, state.hash, chunk.map((entry) => entry.value))
       for (const entry of chunk) {
         let record: ChangeRecord
         try {

@@ -29,10 +29,10 @@ function tampered(stored: readonly string[], seq: number): string[] {
 }
 
 /** Submits `stored` in stretches of `size`, each chaining to the stored hash before it. */
-function submitAll(verifier: ChainVerifier, stored: readonly string[], size: number): void {
+async function submitAll(verifier: ChainVerifier, stored: readonly string[], size: number): Promise<void> {
   for (let first = 0; first < stored.length; first += size) {
     const previousHash = first === 0 ? GENESIS_HASH : (JSON.parse(stored[first - 1]!) as { hash: string }).hash
-    verifier.submit(first + 1, previousHash, stored.slice(first, first + size))
+    await verifier.submit(first + 1, previousHash, stored.slice(first, first + size))
   }
 }
 
@@ -45,18 +45,20 @@ test('firstChainBreak: -1 for an intact stretch, else the index of the first rec
 
 for (const where of ['in the worker', 'on the main thread, the worker gone'] as const) {
   test(`the first break across stretches, up to the seq asked (${where})`, async () => {
-    const intact = storedLog(250)
-    const broken = tampered(tampered(intact, 180), 40)
+    // 2,500 records in stretches of 64: more stretches than the worker may be behind on, so that
+    // submitting waits for its answers on the way.
+    const intact = storedLog(2_500)
+    const broken = tampered(tampered(intact, 1_800), 40)
     for (const [log, upTo, expected] of [
-      [intact, 250, undefined],
-      [broken, 250, 40],
+      [intact, 2_500, undefined],
+      [broken, 2_500, 40],
       [broken, 39, undefined],
-      [tampered(intact, 180), 250, 180],
+      [tampered(intact, 1_800), 2_500, 1_800],
     ] as const) {
       const verifier = new ChainVerifier()
       // Closing first leaves every stretch unanswered: the fallback must find the same break.
       if (where !== 'in the worker') await verifier.close()
-      submitAll(verifier, log, 64)
+      await submitAll(verifier, log, 64)
       assert.is(await verifier.firstBreak(upTo), expected, `up to ${upTo}`)
       await verifier.close()
     }
