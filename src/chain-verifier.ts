@@ -26,9 +26,10 @@ interface Stretch {
   readonly values: readonly string[]
 }
 
-// Stretches sent and not yet answered, at most: a worker slower than the fold (one core shared by
-// both) makes the fold wait, rather than holding the records it is behind on in memory.
-const MAX_UNANSWERED = 16
+// Stretches sent and not yet answered, at most (64 chunks of 1,000 records: ~13 MB of strings): a
+// worker slower than the fold (one core shared by both) makes the fold wait, rather than holding
+// every record it is behind on. 16 made the fold wait now and then on two cores.
+const MAX_UNANSWERED = 64
 
 function startWorker(): Worker {
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./chain-worker.js', import.meta.url))

@@ -45,15 +45,15 @@ test('firstChainBreak: -1 for an intact stretch, else the index of the first rec
 
 for (const where of ['in the worker', 'on the main thread, the worker gone'] as const) {
   test(`the first break across stretches, up to the seq asked (${where})`, async () => {
-    // 2,500 records in stretches of 64: more stretches than the worker may be behind on, so that
+    // 5,000 records in stretches of 64: more stretches than the worker may be behind on, so that
     // submitting waits for its answers on the way.
-    const intact = storedLog(2_500)
-    const broken = tampered(tampered(intact, 1_800), 40)
+    const intact = storedLog(5_000)
+    const broken = tampered(tampered(intact, 4_800), 40)
     for (const [log, upTo, expected] of [
-      [intact, 2_500, undefined],
-      [broken, 2_500, 40],
+      [intact, 5_000, undefined],
+      [broken, 5_000, 40],
       [broken, 39, undefined],
-      [tampered(intact, 1_800), 2_500, 1_800],
+      [tampered(intact, 4_800), 5_000, 4_800],
     ] as const) {
       const verifier = new ChainVerifier()
       // Closing first leaves every stretch unanswered: the fallback must find the same break.
