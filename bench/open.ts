@@ -67,7 +67,7 @@ export async function snapshotsSupported(): Promise<boolean> {
 
 /**
  * Leaves a snapshot at the head of the log at `location`: opens it with `snapshotEvery: 1` and
- * writes one claim-release cycle, so that the writer stores a snapshot with that batch.
+ * writes one claim-release cycle, which makes a snapshot due; close() waits until it is stored.
  */
 export async function takeSnapshot(location: string, id: number): Promise<number> {
   const cs = await ChangeSources.open({ location, sync: false, snapshotEvery: 1 } as Parameters<typeof ChangeSources.open>[0])
