@@ -3,10 +3,11 @@
  * records after it; from the first record otherwise. Used by open (the state at the head) and by
  * the point-in-time queries (the state at an earlier seq or time).
  *
- * A snapshot is trusted only when its head and every chunk pass their checksums, it is of this
+ * A snapshot is trusted only when its head and every page pass their checksums, it is of this
  * schema version and format, and the log's record at its seq decodes and carries its hash. Any
  * other snapshot is ignored, with the reason, and the state is folded from seq 1: a snapshot never
- * makes a restore fail and never wins over the log.
+ * makes a restore fail and never wins over the log. Its pages are parsed only when the fold, a
+ * query or a write first reaches them (id-trie.ts, LazyNode).
  */
 import { GENESIS_HASH, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from './projection.js'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
@@ -105,10 +106,14 @@ async function restoreFrom(
   const verifier = foldsUpTo - state.seq >= restoreSettings.chainWorkerFrom ? new ChainVerifier() : undefined
   const chainChecked = verifier !== undefined
   let lastDecoded = state.seq
-  /** `error`, at `seq`, or the break the worker found before it (also at it, when `after`: single-threaded, the chain is checked first). */
-  const earliest = async (error: unknown, seq: number, after: boolean): Promise<unknown> => {
+  /**
+   * What the single-threaded check would have thrown: `error` (found at `seq`), or a break of the
+   * chain that the worker found before `seq` — or at it, when `error` is one that the chain check
+   * comes before (`chainFirst`: the rules are checked after the chain, the decoding before it).
+   */
+  const earliest = async (error: unknown, seq: number, chainFirst: boolean): Promise<unknown> => {
     const broken = await verifier?.firstBreak(seq)
-    return broken !== undefined && (broken < seq || after) ? chainBreak(broken) : error
+    return broken !== undefined && (broken < seq || (broken === seq && chainFirst)) ? chainBreak(broken) : error
   }
   try {
     reading: for await (const chunk of store.read({ from: state.seq + 1, ...(to === undefined ? {} : { to }) })) {
