@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
+import { restoreCounters } from '../src/restore.js'
 import { componentView, replayed } from './helpers/drive.js'
 import { LONG } from './helpers/long.js'
 import { cloneModel, emptyModel, eventOf, modelView, step, type Model, type Op } from './helpers/model.js'
@@ -28,7 +29,10 @@ interface Round {
 /** Runs the writer until `killAfter` acknowledgements (plus a random few ms), then SIGKILLs it. */
 function runWriter(location: string, seed: number, sync: boolean, killAfter: number, random: () => number): Promise<Round> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, location, String(seed), String(sync)], {
+    // Every other round snapshots every 5 records: killed mid-snapshot, the next open must still
+    // start from a whole snapshot (or none) and the log.
+    const snapshotEvery = seed % 2 === 0 ? 5 : 10_000
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, location, String(seed), String(sync), String(snapshotEvery)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
@@ -98,6 +102,7 @@ function crashSuite(sync: boolean, rounds: number): void {
     const folder = await mkdtemp(join(tmpdir(), 'changesources-crash-'))
     const location = join(folder, 'db')
     let model = emptyModel()
+    const snapshotsBefore = restoreCounters.snapshotsUsed
     let acknowledged = 0
     let inFlightApplied = 0
     try {
@@ -115,6 +120,7 @@ function crashSuite(sync: boolean, rounds: number): void {
         }
       }
       assert.ok(acknowledged > rounds, `the writer got through commands before its deaths (${acknowledged})`)
+      assert.ok(restoreCounters.snapshotsUsed > snapshotsBefore, 'some opens after a kill started from a snapshot the writer left')
       assert.ok(model.names.length > 0, 'change sources were registered')
     } finally {
       await rm(folder, { recursive: true, force: true })

@@ -5,13 +5,16 @@
  * parent kills it with SIGKILL at a random moment. Writes to a pipe are synchronous on Linux, so a
  * printed line reaches the parent even if the process dies right after.
  *
- *   node --import tsx test/helpers/crash-writer.ts <location> <seed> <sync: true|false>
+ *   node --import tsx test/helpers/crash-writer.ts <location> <seed> <sync: true|false> <snapshotEvery>
+ *
+ * With a small snapshotEvery, snapshots are being encoded and stored in the background at most
+ * moments of a kill.
  */
 import { ChangeSources } from '../../src/index.js'
 import { issue } from './drive.js'
 import type { Op } from './model.js'
 
-const [location, seedText, syncText] = process.argv.slice(2)
+const [location, seedText, syncText, snapshotEveryText] = process.argv.slice(2)
 let state = Number(seedText) >>> 0
 const random = (): number => {
   state = (Math.imul(state, 1664525) + 1013904223) >>> 0
@@ -19,7 +22,7 @@ const random = (): number => {
 }
 const pick = (n: number): number => Math.floor(random() * n)
 
-const cs = await ChangeSources.open({ location: location!, sync: syncText !== 'false' })
+const cs = await ChangeSources.open({ location: location!, sync: syncText !== 'false', snapshotEvery: Number(snapshotEveryText ?? 10_000) })
 let known = (await cs.getChangeSources()).length
 process.stdout.write(JSON.stringify({ ready: cs.head }) + '\n')
 
