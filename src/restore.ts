@@ -381,16 +381,20 @@ function malformed(part: string): CorruptLogError {
   return error
 }
 
+/** A page's stored form parsed (counted for the tests), or the error of a malformed page. */
+function parsePage<T>(part: string, value: string): T {
+  restoreCounters.pagesParsed += 1
+  try {
+    return JSON.parse(value) as T
+  } catch {
+    throw malformed(part)
+  }
+}
+
 function rowsPage(head: SnapshotHead, page: number, value: string): LazyNode<ChangeSource> {
   const { first, end } = idsOfPage(page, head.nextId)
   return lazyPage(end - first, (set) => {
-    restoreCounters.pagesParsed += 1
-    let parsed: RowsPage
-    try {
-      parsed = JSON.parse(value) as RowsPage
-    } catch {
-      throw malformed(rowsPartName(page))
-    }
+    const parsed = parsePage<RowsPage>(rowsPartName(page), value)
     const [shared, suffixes, claims] = Array.isArray(parsed) ? parsed : []
     const count = end - first
     const wellFormed =
@@ -418,13 +422,7 @@ function rowsPage(head: SnapshotHead, page: number, value: string): LazyNode<Cha
 
 function namesPage(page: number, count: number, value: string): LazyNode<NameBucket> {
   return lazyPage(count, (set) => {
-    restoreCounters.pagesParsed += 1
-    let slots: NamesPage
-    try {
-      slots = JSON.parse(value) as NamesPage
-    } catch {
-      throw malformed(namesPartName(page))
-    }
+    const slots = parsePage<NamesPage>(namesPartName(page), value)
     if (!Array.isArray(slots) || slots.length % 2 !== 0) throw malformed(namesPartName(page))
     const base = page * PAGE_KEYS
     let previous = -1

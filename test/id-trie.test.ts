@@ -81,21 +81,25 @@ function produceTrie(trie: IdTrie<number>, change: (own: IdTrie<number>) => void
   }).trie
 }
 
+/** Applies `ops` to `trie` and `model`, each write in its own produce; checks that every write leaves the trie before it as it was, and the next one frozen. */
+function writeUnderImmer(trie: IdTrie<number>, model: Map<number, number>, ops: ReadonlyArray<readonly ['set' | 'delete', number, number]>): IdTrie<number> {
+  for (const [op, key, value] of ops) {
+    const before = valuesOf(trie)
+    const previous = trie
+    trie = produceTrie(trie, (own) => (op === 'set' ? trieSet(own, key, value) : trieDelete(own, key)))
+    if (op === 'set') model.set(key, value)
+    else model.delete(key)
+    assert.equal(valuesOf(previous), before)
+    assert.ok(Object.isFrozen(trie) && Object.isFrozen(trie.root))
+  }
+  return trie
+}
+
 test('inside immer: each write leaves the previous trie as it was, and the next one frozen', () => {
   fc.assert(
     fc.property(operations, (ops) => {
-      let trie = freezeFresh(emptyTrie<number>())
       const model = new Map<number, number>()
-      for (const [op, key, value] of ops) {
-        const before = valuesOf(trie)
-        const previous = trie
-        trie = produceTrie(trie, (own) => (op === 'set' ? trieSet(own, key, value) : trieDelete(own, key)))
-        if (op === 'set') model.set(key, value)
-        else model.delete(key)
-        assert.equal(valuesOf(previous), before)
-        assert.ok(Object.isFrozen(trie) && Object.isFrozen(trie.root))
-      }
-      check(trie, model)
+      check(writeUnderImmer(freezeFresh(emptyTrie<number>()), model, ops), model)
     }),
     { numRuns: 100 },
   )
@@ -158,16 +162,9 @@ test('a trie of lazy pages answers like a Map, and under immer each write leaves
   fc.assert(
     fc.property(lazyModels, lazyOperations, (initial, ops) => {
       const model = new Map(initial)
-      let trie = freezeFresh(lazyTrie(model).trie)
-      check(trie, model)
-      for (const [op, key, value] of ops) {
-        const before = valuesOf(trie)
-        const previous = trie
-        trie = produceTrie(trie, (own) => (op === 'set' ? trieSet(own, key, value) : trieDelete(own, key)))
-        if (op === 'set') model.set(key, value)
-        else model.delete(key)
-        assert.equal(valuesOf(previous), before)
-      }
+      const lazy = freezeFresh(lazyTrie(model).trie)
+      check(lazy, model)
+      const trie = writeUnderImmer(lazy, model, ops)
       check(trie, model)
       for (const page of new Set([0, 1, 5, ...[...model.keys()].map((key) => Math.floor(key / PAGE_KEYS))])) {
         const entries: Array<[number, number]> = []
