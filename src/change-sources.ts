@@ -49,9 +49,9 @@ export interface OpenOptions {
   /** The clock for record timestamps, in milliseconds since the epoch. Defaults to Date.now. */
   now?: () => number
   /**
-   * Save the projection every this many records (default 10000), in the same atomic write as the
-   * record that completes it, so that open folds only the records after the newest snapshot.
-   * 0: never (open folds the whole log). See docs/log-format.md for the cost.
+   * Save the projection every this many records (default 10000), in the background (writes do not
+   * wait for it), so that open folds only the records after the newest snapshot and parses its
+   * pages only as they are reached. 0: never (open folds the whole log). See docs/log-format.md.
    */
   snapshotEvery?: number
 }

@@ -21,11 +21,11 @@
  * pages listed in `namePages` do. `holders` gives, per master, the pages where it holds change
  * sources and how many: the claimed, unclaimed and by-master indexes are derived from the rows
  * pages with it, without storing them; `namePages` likewise gives each name page's count of
- * non-empty buckets. `digest` is the SHA-256 of the pages' own SHA-256s (rows
- * pages in order, then name pages in order), `checksum` the SHA-256 of the head's other fields: a
- * damaged, missing or stale page, or a damaged head, fails the check. The parts are written in the
- * same atomic batch as the record that completes the snapshot (writer.ts asks `partsFor`), so the
- * head and its pages always agree.
+ * non-empty buckets. `digest` is the SHA-256 of the pages' own SHA-256s (rows pages in order, then
+ * name pages in order), `checksum` the SHA-256 of the head's other fields: a damaged, missing or
+ * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
+ * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
+ * used only when it agrees with the log's record at its seq (restore.ts).
  */
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
