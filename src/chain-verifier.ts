@@ -82,24 +82,30 @@ export class ChainVerifier {
    */
   async submit(firstSeq: number, previousHash: string, values: readonly string[]): Promise<void> {
     while (this.#unanswered.size >= MAX_UNANSWERED && !this.#failed) await new Promise<void>((resolve) => (this.#waiting = resolve))
+    if (this.#failed) {
+      // No worker (any more): checked here and now, so that nothing is held for it.
+      this.#check({ firstSeq, previousHash, values })
+      return
+    }
     const stretch = this.#nextStretch++
     this.#unanswered.set(stretch, { firstSeq, previousHash, values })
-    if (!this.#failed) {
-      // The array as it is: cloning it cost a quarter of what joining the strings into one did.
-      const request: StretchRequest = { stretch, previousHash, values }
-      this.#worker!.postMessage(request)
-    }
+    // The array as it is: cloning it cost a quarter of what joining the strings into one did.
+    const request: StretchRequest = { stretch, previousHash, values }
+    this.#worker!.postMessage(request)
   }
 
   /** Once every stretch submitted is checked: the first seq at or before `upTo` whose record does not chain. */
   async firstBreak(upTo: number): Promise<number | undefined> {
     while (this.#unanswered.size > 0 && !this.#failed) await new Promise<void>((resolve) => (this.#waiting = resolve))
-    for (const { firstSeq, previousHash, values } of this.#unanswered.values()) {
-      const breakIndex = firstChainBreak(previousHash, values)
-      if (breakIndex >= 0) this.#noteBreak(firstSeq + breakIndex)
-    }
+    // Those the worker did not answer before it failed (at most MAX_UNANSWERED).
+    for (const stretch of this.#unanswered.values()) this.#check(stretch)
     this.#unanswered.clear()
     return this.#firstBreak !== undefined && this.#firstBreak <= upTo ? this.#firstBreak : undefined
+  }
+
+  #check({ firstSeq, previousHash, values }: Stretch): void {
+    const breakIndex = firstChainBreak(previousHash, values)
+    if (breakIndex >= 0) this.#noteBreak(firstSeq + breakIndex)
   }
 
   async close(): Promise<void> {

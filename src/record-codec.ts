@@ -17,15 +17,25 @@ export type UnhashedRecord = WithoutHash<ChangeRecord>
 /**
  * The encoding the chain hashes: JSON.stringify([version, seq, timestamp, type, changesourceid,
  * name ?? null, masterid ?? null, reason ?? null]) — an array, so that it never depends on key order
- * in the stored JSON. Built by concatenation, which gives the same string (numbers here are finite,
- * where JSON and String() agree, and type and reason are fixed words) at a third of the cost: it
- * runs for every record written and every record replayed.
+ * in the stored JSON — with only the fields of the record's type: what decoding keeps of a stored
+ * record is what its hash covers, whether the record was decoded first (decodeRecord) or is hashed
+ * as parsed (firstChainBreak, in the chain worker). Built by concatenation, which gives the same
+ * string (numbers here are finite, where JSON and String() agree, and type and reason are fixed
+ * words) at a third of the cost: it runs for every record written and every record replayed.
  */
 export function canonicalEncoding(record: UnhashedRecord): string {
-  const name = 'name' in record ? JSON.stringify(record.name) : 'null'
-  const masterid = 'masterid' in record ? record.masterid : 'null'
-  const reason = 'reason' in record ? `"${record.reason}"` : 'null'
-  return `[${record.version},${record.seq},${record.timestamp},"${record.type}",${record.changesourceid},${name},${masterid},${reason}]`
+  const head = `[${record.version},${record.seq},${record.timestamp},"${record.type}",${record.changesourceid},`
+  switch (record.type) {
+    case 'ChangeSourceRegistered':
+      return `${head}${JSON.stringify(record.name)},null,null]`
+    case 'MasterClaimed':
+      return `${head}null,${record.masterid},null]`
+    case 'MasterReleased':
+      return `${head}null,${record.masterid},"${record.reason}"]`
+    default:
+      // Not a record of a known type: decoding refuses it before any hash is compared.
+      return `${head}null,null,null]`
+  }
 }
 
 export function chainHash(previousHash: string, record: UnhashedRecord): string {

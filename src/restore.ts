@@ -51,7 +51,7 @@ export interface Restored {
   readonly recordsFolded: number
   /** The snapshot parts the folded records changed after a snapshot (the snapshotter's dirty set); empty when none was used. */
   readonly dirtyParts: ReadonlySet<string>
-  /** Parts of an older snapshot format found stored, for the next snapshot to delete. */
+  /** Stored snapshot parts that no snapshot uses (an older format's, or pages the head does not name), for the next snapshot to delete. */
   readonly obsoleteParts: readonly string[]
   /** The timestamp of the state's last record; undefined for the empty state. */
   readonly timestamp: number | undefined
@@ -182,7 +182,7 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     if (logProblem !== undefined) return { reason: logProblem }
     const pages = await readPages(store, head)
     if (typeof pages === 'string') return { reason: pages }
-    return { state: lazyState(head, pages.rows, pages.names), head, stored: storedSnapshotOf(head, pages.checksums) }
+    return { state: lazyState(head, pages.rows, pages.names), head, stored: storedSnapshotOf(head, pages.checksums), obsoleteParts: pages.unlisted }
   } catch (error) {
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }
@@ -282,20 +282,28 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   return undefined
 }
 
-/** Every page the head names, read whole and checked against its digest (not parsed). */
+/**
+ * Every page the head names, read whole and checked against its digest (not parsed), and the
+ * stored pages it does not name (left by a snapshot that was never used: the next one deletes them).
+ */
 async function readPages(
   store: LogStore,
   head: SnapshotHead,
-): Promise<{ rows: string[]; names: Map<number, string>; checksums: Map<string, string> } | string> {
+): Promise<{ rows: string[]; names: Map<number, string>; checksums: Map<string, string>; unlisted: string[] } | string> {
   const checksums = new Map<string, string>()
   const ordered: string[] = []
+  const unlisted: string[] = []
+  // Part names sort as their pages do (fixed-width hex), so both lists are walked in one pass.
   const read = async (prefix: string, expected: readonly string[]): Promise<string[] | string> => {
     const values: string[] = []
     for await (const parts of store.readSnapshot(prefix)) {
       for (const part of parts) {
-        const index = values.length
-        if (index >= expected.length) break
-        if (part.name !== expected[index]) return `the snapshot part ${expected[index]} is missing`
+        const wanted = expected[values.length]
+        if (wanted === undefined || part.name < wanted) {
+          unlisted.push(part.name)
+          continue
+        }
+        if (part.name !== wanted) return `the snapshot part ${wanted} is missing`
         const checksum = sha256(part.value)
         checksums.set(part.name, checksum)
         ordered.push(checksum)
@@ -313,7 +321,7 @@ async function readPages(
   const names = await read(NAMES_PREFIX, namePages.map(namesPartName))
   if (typeof names === 'string') return names
   if (digestOf(ordered) !== head.digest) return 'the snapshot pages fail their checksum'
-  return { rows, names: new Map(namePages.map((page, index) => [page, names[index]!])), checksums }
+  return { rows, names: new Map(namePages.map((page, index) => [page, names[index]!])), checksums, unlisted }
 }
 
 /**

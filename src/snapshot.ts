@@ -306,7 +306,7 @@ export class Snapshotter {
   #stored: StoredSnapshot | undefined
   /** Pages changed since the stored snapshot (or since the one being written). */
   #dirty = new Set<string>()
-  /** Parts of a format-1 snapshot still stored, for the next snapshot to delete. */
+  /** Stored parts that no snapshot uses (a format-1 snapshot's, pages no head names), for the next snapshot to delete. */
   #obsolete: string[]
   #writing: Promise<void> | undefined
   /** The newest snapshot that came due while another was being written, with the pages changed before it. */
@@ -316,7 +316,7 @@ export class Snapshotter {
    * `every`: records between snapshots (0: never). `stored`: what open loaded of the stored
    * snapshot, and the parts the records folded after it changed; without one, the first
    * snapshot writes every page (and so overwrites whatever stale pages are stored).
-   * `obsoleteParts`: parts of an older format to delete with the first snapshot.
+   * `obsoleteParts`: stored parts that no snapshot uses, to delete with the first snapshot.
    */
   constructor(
     store: Pick<LogStore, 'writeSnapshot'>,

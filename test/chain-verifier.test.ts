@@ -1,12 +1,13 @@
 // The hash chain checked in a worker thread beside the fold (chain-verifier.ts): the first break
 // found across stretches, only up to the seq asked about, and the same answers when the worker is
 // gone and the stretches are checked on the main thread.
+import { createHash } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChainVerifier } from '../src/chain-verifier.js'
 import type { ChangeEvent } from '../src/events.js'
 import { GENESIS_HASH } from '../src/projection.js'
-import { encodeRecord, firstChainBreak, stampEvent } from '../src/record-codec.js'
+import { decodeRecord, encodeRecord, firstChainBreak, stampEvent } from '../src/record-codec.js'
 
 /** `count` stored records, chained from the genesis hash. */
 function storedLog(count: number): string[] {
@@ -41,6 +42,41 @@ test('firstChainBreak: -1 for an intact stretch, else the index of the first rec
   assert.is(firstChainBreak(GENESIS_HASH, stored), -1)
   assert.is(firstChainBreak(GENESIS_HASH, tampered(stored, 17)), 16)
   assert.is(firstChainBreak('f'.repeat(64), stored), 0)
+})
+
+/** The first seq whose record fails to decode on the main thread (its chain included), as a single-threaded restore checks it. */
+function firstDecodeFailure(stored: readonly string[]): number | undefined {
+  let previous = GENESIS_HASH
+  for (let index = 0; index < stored.length; index++) {
+    try {
+      previous = decodeRecord(index + 1, stored[index]!, previous).hash
+    } catch {
+      return index + 1
+    }
+  }
+  return undefined
+}
+
+test('firstChainBreak hashes what decoding keeps: fields a record of its type does not have are ignored by both', () => {
+  const log = storedLog(6)
+  const claim = JSON.parse(log[3]!) as Record<string, unknown>
+  // Extra fields, the hash left as stamped: decoding drops them, so the chain holds either way.
+  const extrasIgnored = [...log]
+  extrasIgnored[3] = JSON.stringify({ ...claim, name: 'x', reason: null, colour: 'blue' })
+  // Extra fields that the stored hash covers (hashed as if a claim had a name): decoding drops
+  // them, so the chain breaks either way.
+  const previousHash = (JSON.parse(log[2]!) as { hash: string }).hash
+  const coveringName = [claim.version, claim.seq, claim.timestamp, claim.type, claim.changesourceid, 'x', claim.masterid, null]
+  const extrasHashed = [...log]
+  extrasHashed[3] = JSON.stringify({ ...claim, name: 'x', hash: createHash('sha256').update(previousHash + JSON.stringify(coveringName)).digest('hex') })
+  for (const [stored, expected] of [
+    [extrasIgnored, undefined],
+    [extrasHashed, 4],
+  ] as const) {
+    assert.is(firstDecodeFailure(stored), expected)
+    const breakIndex = firstChainBreak(GENESIS_HASH, stored)
+    assert.is(breakIndex === -1 ? undefined : breakIndex + 1, expected)
+  }
 })
 
 for (const where of ['in the worker', 'on the main thread, the worker gone'] as const) {

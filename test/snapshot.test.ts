@@ -194,6 +194,30 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
     await reopened.cs.close()
   })
 
+  test('a stored page that the head does not name is skipped, and the next snapshot deletes it', async ({ store }) => {
+    const { everything } = await build(store)
+    const strayKey = await onRawDb(store, async (db) => {
+      const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
+      const listed = new Set(head.namePages.filter((_, index) => index % 2 === 0))
+      const later = new Set(Array.from({ length: 25 }, (_, index) => pageOf(nameBucket(`after-${index}`))))
+      // A page between the listed ones that no later name lands on, as a snapshot of another log
+      // that was never used leaves.
+      const page = Array.from({ length: 1024 }, (_, index) => index).find((index) => !listed.has(index) && !later.has(index) && index > Math.min(...listed))!
+      const key = `snapshot!${namesPartName(page)}`
+      await db.put(key, '[0,123]')
+      return key
+    })
+    const reopened = await reopen(store)
+    assert.ok(reopened.usedSnapshot)
+    assert.equal(reopened.everything, everything)
+    for (let index = 0; index < 25; index++) await reopened.cs.findChangeSourceId(`after-${index}`)
+    await reopened.cs.close()
+    assert.is(await onRawDb(store, (db) => db.get(strayKey)), undefined)
+    const again = await reopen(store)
+    assert.ok(again.usedSnapshot)
+    await again.cs.close()
+  })
+
   test('a snapshot of format 1 is ignored, and the first snapshot of format 2 deletes its chunks', async ({ store }) => {
     const { everything, head } = await build(store)
     const chunkKeys = ['snapshot!chunk!00000000', 'snapshot!chunk!00000001']
