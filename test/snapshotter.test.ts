@@ -36,9 +36,16 @@ async function gatedStore() {
   return { db, store, snapshotStore, held }
 }
 
-/** Gives the background work (setImmediate slices) time to reach the gate. */
-async function letBackgroundRun(): Promise<void> {
-  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve))
+/**
+ * Lets the background work (setImmediate slices) run: until `reached` holds (a slow machine may
+ * need more turns; none in this file needs more than a few), or, without it, 20 turns in which it
+ * could do what it must not.
+ */
+async function letBackgroundRun(reached?: () => boolean): Promise<void> {
+  for (let turn = 0; reached === undefined ? turn < 20 : !reached(); turn++) {
+    if (turn >= 10_000) throw new Error('the background work never got there')
+    await new Promise((resolve) => setImmediate(resolve))
+  }
 }
 
 function headOf(parts: readonly SnapshotPart[]): SnapshotHead {
@@ -58,7 +65,7 @@ test('a due snapshot is written after the writes that made it due resolved, as t
     states.set(state.seq, state)
   }
   for (let index = 0; index < 10; index++) await submit(register(`source-${index}`))
-  await letBackgroundRun()
+  await letBackgroundRun(() => held.length === 1)
   // Due at seq 10, held at the gate: the writes went on without it.
   assert.is(held.length, 1)
   assert.is(headOf(held[0]!.parts).seq, 10)
@@ -68,8 +75,7 @@ test('a due snapshot is written after the writes that made it due resolved, as t
   await letBackgroundRun()
   assert.is(held.length, 1, 'one snapshot at a time')
   await held[0]!.settle(false)
-  await letBackgroundRun()
-  assert.is(held.length, 2)
+  await letBackgroundRun(() => held.length === 2)
   assert.is(headOf(held[1]!.parts).seq, 20, 'the newest that came due')
   await held[1]!.settle(false)
   await snapshotter.settled()
@@ -88,12 +94,11 @@ test('a snapshot that cannot be stored fails no write, and the next one rewrites
   const snapshotter = new Snapshotter(snapshotStore, 5)
   const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotter.committed(state, appended) })
   for (let index = 0; index < 5; index++) await writer.submit(register(`source-${index}`))
-  await letBackgroundRun()
+  await letBackgroundRun(() => held.length === 1)
   await held[0]!.settle(true)
   await snapshotter.settled()
   for (let id = 1; id <= 5; id++) await writer.submit(claim(id, 3))
-  await letBackgroundRun()
-  assert.is(held.length, 2)
+  await letBackgroundRun(() => held.length === 2)
   const pages = held[1]!.parts.filter((part) => part.name !== HEAD_PART)
   // Rows page 0 and the name pages of all five names: nothing was taken as already stored.
   assert.ok(pages.some((part) => part.name === 'rows!00000000'))
