@@ -55,7 +55,6 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const changeSource = changeSourceOf(previous.id, previous.name, record.masterid)
       trieSet(byId, changeSource.id, changeSource)
       trieDelete(own(state, 'unclaimed'), changeSource.id)
-      trieSet(own(state, 'claimed'), changeSource.id, changeSource)
       const byMaster = own(state, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
       const held = existing === undefined ? emptyTrie<ChangeSource>() : writable(existing)
@@ -68,7 +67,6 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const previous = trieGet(byId, record.changesourceid)!
       const changeSource = changeSourceOf(previous.id, previous.name, null)
       trieSet(byId, changeSource.id, changeSource)
-      trieDelete(own(state, 'claimed'), changeSource.id)
       trieSet(own(state, 'unclaimed'), changeSource.id, changeSource)
       const byMaster = own(state, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
@@ -85,7 +83,7 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
   state.hash = record.hash
 }
 
-type TrieField = 'byId' | 'idsByNameBucket' | 'claimed' | 'unclaimed' | 'byMaster'
+type TrieField = 'byId' | 'idsByNameBucket' | 'unclaimed' | 'byMaster'
 
 /**
  * `state[field]`, writable (see `writable`), put back in the state only when it had to be copied:

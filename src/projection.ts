@@ -29,9 +29,12 @@ export interface ChangeSourcesState {
    * checked against byId, so collisions are harmless.
    */
   idsByNameBucket: IdTrie<NameBucket>
-  claimed: IdTrie<ChangeSource>
   unclaimed: IdTrie<ChangeSource>
-  /** For each master id, the change sources it holds. */
+  /**
+   * For each master id, the change sources it holds. Together they are the claimed change sources:
+   * no index of their own, which would be one more trie to copy a path of on every claim and
+   * release (profiled: 12% of the writer's time per command).
+   */
   byMaster: IdTrie<IdTrie<ChangeSource>>
 }
 
@@ -45,7 +48,6 @@ export function initialState(): ChangeSourcesState {
     nextId: 1,
     byId: emptyTrie(),
     idsByNameBucket: emptyTrie(),
-    claimed: emptyTrie(),
     unclaimed: emptyTrie(),
     byMaster: emptyTrie(),
   }
@@ -91,16 +93,23 @@ export interface ChangeSourcesFilter {
 export function getChangeSources(state: ChangeSourcesState, filter: ChangeSourcesFilter = {}): ChangeSource[] {
   const { active, masterid } = filter
   if (masterid !== undefined && active === false) return []
-  const source =
-    masterid !== undefined
-      ? trieGet(state.byMaster, masterid)
-      : active === true
-        ? state.claimed
-        : active === false
-          ? state.unclaimed
-          : state.byId
+  if (masterid === undefined && active === true) return claimed(state)
+  const source = masterid !== undefined ? trieGet(state.byMaster, masterid) : active === false ? state.unclaimed : state.byId
   const result: ChangeSource[] = []
   if (source !== undefined) trieForEach(source, (changeSource) => void result.push(changeSource))
+  return result
+}
+
+/** Every claimed change source, in id order: each master's, merged. */
+function claimed(state: ChangeSourcesState): ChangeSource[] {
+  const result: ChangeSource[] = []
+  let masters = 0
+  trieForEach(state.byMaster, (held) => {
+    masters += 1
+    trieForEach(held, (changeSource) => void result.push(changeSource))
+  })
+  // Runs already in id order, one per master: the sort merges them.
+  if (masters > 1) result.sort((a, b) => a.id - b.id)
   return result
 }
 

@@ -326,8 +326,8 @@ async function readPages(
 
 /**
  * The state the snapshot holds, with every page lazy: the rows pages become byId's pages, the
- * claimed, unclaimed and by-master indexes are pages filtered from them (sizes from `holders`), and
- * the name pages become the name index's. Building a page parses its stored form once.
+ * unclaimed and by-master indexes are pages filtered from them (sizes from `holders`), and the name
+ * pages become the name index's. Building a page parses its stored form once.
  */
 function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyMap<number, string>): ChangeSourcesState {
   const rowPages = rows.map((value, page) => rowsPage(head, page, value))
@@ -344,13 +344,11 @@ function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyM
     }
     trieSet(byMaster, masterid!, trieOfPages(held, pages))
   }
-  const claimedPages: Array<[number, LazyNode<ChangeSource>]> = []
   const unclaimedPages: Array<[number, LazyNode<ChangeSource>]> = []
   let claimed = 0
   rowPages.forEach((source, page) => {
     const count = claims[page]!
     const wrongSize = () => malformed(`${rowsPartName(page)} (its claims and the head's holders disagree)`)
-    if (count > 0) claimedPages.push([page, filteredPage(source, count, isClaimed, wrongSize)])
     if (rowsOn(head, page) > count) unclaimedPages.push([page, filteredPage(source, rowsOn(head, page) - count, isUnclaimed, wrongSize)])
     claimed += count
   })
@@ -367,14 +365,12 @@ function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyM
   state.hash = head.hash
   state.nextId = head.nextId
   state.byId = trieOfPages(head.nextId - 1, rowPages.entries())
-  state.claimed = trieOfPages(claimed, claimedPages)
   state.unclaimed = trieOfPages(head.nextId - 1 - claimed, unclaimedPages)
   state.byMaster = byMaster
   state.idsByNameBucket = trieOfPages(buckets, namePages)
   return state
 }
 
-const isClaimed = (changeSource: ChangeSource): boolean => changeSource.masterid !== null
 const isUnclaimed = (changeSource: ChangeSource): boolean => changeSource.masterid === null
 
 // A page that passed the digest was written by this code; one that does not parse as it wrote it

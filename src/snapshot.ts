@@ -19,7 +19,7 @@
  *
  * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the name
  * pages listed in `namePages` do. `holders` gives, per master, the pages where it holds change
- * sources and how many: the claimed, unclaimed and by-master indexes are derived from the rows
+ * sources and how many: the unclaimed and by-master indexes are derived from the rows
  * pages with it, without storing them; `namePages` likewise gives each name page's count of
  * non-empty buckets. `digest` is the SHA-256 of the pages' own SHA-256s (rows pages in order, then
  * name pages in order), `checksum` the SHA-256 of the head's other fields: a damaged, missing or
