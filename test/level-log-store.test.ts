@@ -34,11 +34,19 @@ async function readAll(store: LevelLogStore, range: { from: number; to?: number 
 for (const [name, open] of databases) {
   const test = suite(`log store [${name}]`)
 
-  test('appends after the expected head and reads any range back in seq order, across chunks', async () => {
+  /** Runs `body` on a fresh store over a fresh database of this kind, disposed of afterwards. */
+  async function withStore(body: (store: LevelLogStore, db: AnyLevel) => Promise<void>): Promise<void> {
     const { db, dispose } = await open()
     try {
       await db.open()
-      const store = await LevelLogStore.open(db, { sync: false })
+      await body(await LevelLogStore.open(db, { sync: false }), db)
+    } finally {
+      await dispose()
+    }
+  }
+
+  test('appends after the expected head and reads any range back in seq order, across chunks', () =>
+    withStore(async (store, db) => {
       assert.is(store.head, 0)
       await store.append(entries(1, 1500), 0)
       await store.append(entries(1501, 2500), 1500)
@@ -48,32 +56,22 @@ for (const [name, open] of databases) {
       assert.equal(await readAll(store, { from: 2501 }), [])
       const reopened = await LevelLogStore.open(db, { sync: false })
       assert.is(reopened.head, 2500)
-    } finally {
-      await dispose()
-    }
-  })
+    }),
+  )
 
-  test('an append after another head is refused with CHANGESOURCES_APPEND_CONFLICT and stores nothing', async () => {
-    const { db, dispose } = await open()
-    try {
-      await db.open()
-      const store = await LevelLogStore.open(db, { sync: false })
+  test('an append after another head is refused with CHANGESOURCES_APPEND_CONFLICT and stores nothing', () =>
+    withStore(async (store) => {
       await store.append(entries(1, 3), 0)
       const error = await rejectsWith(() => store.append(entries(3, 4), 2), ErrorCode.appendConflict, AppendConflictError)
       assert.is(error.expectedHead, 2)
       assert.is(error.actualHead, 3)
       assert.is(store.head, 3)
       assert.equal(await readAll(store, { from: 1 }), entries(1, 3))
-    } finally {
-      await dispose()
-    }
-  })
+    }),
+  )
 
-  test('snapshot parts are written apart from the log, all at once; a part with a null value is deleted', async () => {
-    const { db, dispose } = await open()
-    try {
-      await db.open()
-      const store = await LevelLogStore.open(db, { sync: false })
+  test('snapshot parts are written apart from the log, all at once; a part with a null value is deleted', () =>
+    withStore(async (store) => {
       const parts = async (prefix: string) => {
         const all: Array<{ name: string; value: string }> = []
         for await (const chunk of store.readSnapshot(prefix)) all.push(...chunk)
@@ -97,10 +95,8 @@ for (const [name, open] of databases) {
       ])
       assert.equal(await parts('head'), [{ name: 'head', value: 'h2' }])
       assert.equal(await readAll(store, { from: 1 }), entries(1, 2))
-    } finally {
-      await dispose()
-    }
-  })
+    }),
+  )
 
   test.run()
 }
