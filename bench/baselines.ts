@@ -5,7 +5,7 @@
  * ratios compare.
  */
 import { Level } from 'level'
-import { medianOf, nowNs, quantile, rawKey, rawValue, tempFolder, usSince } from './util.js'
+import { nowNs, quantile, rawKey, rawValue, tempFolder, usSince } from './util.js'
 import { WARM_CALLS } from './writes.js'
 
 export interface Rate {
@@ -15,7 +15,7 @@ export interface Rate {
   usPerOp: number
   p50?: number
   p99?: number
-  runs: number[]
+  runs?: number[]
 }
 
 async function withDb<T>(label: string, body: (db: Level<string, string>) => Promise<T>): Promise<T> {
@@ -30,57 +30,47 @@ async function withDb<T>(label: string, body: (db: Level<string, string>) => Pro
   }
 }
 
-/** Sequential `put`s, each awaited before the next: the floor of one caller writing one record at a time. */
-export async function rawSequentialPut(sync: boolean, count: number, runs: number): Promise<Rate> {
-  return medianOf(
-    runs,
-    () =>
-      withDb('put', async (db) => {
-        const latencies: number[] = []
-        // sync:false with no options object at all: the cheapest form `level` offers.
-        const put = sync ? (seq: number) => db.put(rawKey(seq), rawValue(seq), { sync: true }) : (seq: number) => db.put(rawKey(seq), rawValue(seq))
-        for (let seq = 1; seq <= WARM_CALLS; seq++) await put(seq)
-        const start = nowNs()
-        for (let seq = WARM_CALLS + 1; seq <= WARM_CALLS + count; seq++) {
-          const t = nowNs()
-          await put(seq)
-          latencies.push(usSince(t))
-        }
-        const us = usSince(start)
-        return { perSecond: (count / us) * 1e6, usPerOp: us / count, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
-      }),
-    (result) => result.perSecond,
-  )
+/** Sequential `put`s, each awaited before the next: the floor of one caller writing one record at a time. One run. */
+export async function rawSequentialPut(sync: boolean, count: number): Promise<Rate> {
+  return withDb('put', async (db) => {
+    const latencies: number[] = []
+    // sync:false with no options object at all: the cheapest form `level` offers.
+    const put = sync ? (seq: number) => db.put(rawKey(seq), rawValue(seq), { sync: true }) : (seq: number) => db.put(rawKey(seq), rawValue(seq))
+    for (let seq = 1; seq <= WARM_CALLS; seq++) await put(seq)
+    const start = nowNs()
+    for (let seq = WARM_CALLS + 1; seq <= WARM_CALLS + count; seq++) {
+      const t = nowNs()
+      await put(seq)
+      latencies.push(usSince(t))
+    }
+    const us = usSince(start)
+    return { perSecond: (count / us) * 1e6, usPerOp: us / count, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
+  })
 }
 
-/** Chained batches of `size` records (`db.batch().put(…)….write(options)`), one after another. */
-export async function rawChainedBatch(size: number, sync: boolean, batches: number, runs: number): Promise<Rate> {
-  return medianOf(
-    runs,
-    () =>
-      withDb('batch', async (db) => {
-        let seq = 0
-        const latencies: number[] = []
-        const writeOne = async () => {
-          const batch = db.batch()
-          for (let index = 0; index < size; index++) {
-            seq += 1
-            batch.put(rawKey(seq), rawValue(seq))
-          }
-          const t = nowNs()
-          await batch.write({ sync })
-          latencies.push(usSince(t))
-        }
-        for (let warm = 0; warm < 5; warm++) await writeOne()
-        latencies.length = 0
-        const start = nowNs()
-        for (let index = 0; index < batches; index++) await writeOne()
-        const us = usSince(start)
-        const records = size * batches
-        return { perSecond: (records / us) * 1e6, usPerOp: us / records, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
-      }),
-    (result) => result.perSecond,
-  )
+/** Chained batches of `size` records (`db.batch().put(…)….write(options)`), one after another. One run. */
+export async function rawChainedBatch(size: number, sync: boolean, batches: number): Promise<Rate> {
+  return withDb('batch', async (db) => {
+    let seq = 0
+    const latencies: number[] = []
+    const writeOne = async () => {
+      const batch = db.batch()
+      for (let index = 0; index < size; index++) {
+        seq += 1
+        batch.put(rawKey(seq), rawValue(seq))
+      }
+      const t = nowNs()
+      await batch.write({ sync })
+      latencies.push(usSince(t))
+    }
+    for (let warm = 0; warm < 5; warm++) await writeOne()
+    latencies.length = 0
+    const start = nowNs()
+    for (let index = 0; index < batches; index++) await writeOne()
+    const us = usSince(start)
+    const records = size * batches
+    return { perSecond: (records / us) * 1e6, usPerOp: us / records, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) }
+  })
 }
 
 /** Reads a whole log with `iterator().nextv(1000)` and `JSON.parse`s every value: the floor of replay's I/O. */

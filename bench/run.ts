@@ -7,8 +7,9 @@ import Table from 'cli-table3'
 import { mapFold, rawChainedBatch, rawSequentialPut, type Rate } from './baselines.js'
 import { coldIteratorReads, coldOpens, snapshotsSupported, takeSnapshot } from './open.js'
 import { buildAndOpen, cyclesAtScale, readsAtScale } from './scale.js'
+import { inPairs, medianRun, pairedRatio, type Pairs } from './paired.js'
 import { tempFolder } from './util.js'
-import { concurrentWrites, sequentialWrites } from './writes.js'
+import { concurrentWrites, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
 
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
@@ -32,19 +33,37 @@ const add = (row: Row) => rows.push(row)
 const started = Date.now()
 
 const RUNS = quick ? 2 : 3
+// The paired write sections are cheap (about a second a run) and the noisiest: more runs.
+const PAIRED_RUNS = quick ? 3 : 5
 const SEQ_DURABLE = quick ? 200 : 500
 const SEQ_RELAXED = quick ? 1000 : 3000
 const SIZES = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000]
 const READ_SIZES = quick ? [10_000, 100_000] : [10_000, 1_000_000]
 const OPEN_RUNS = quick ? 1 : 3
 
-// 7. Baselines for the writes.
-log('baselines: raw level puts and chained batches …')
-const putRelaxed = await rawSequentialPut(false, SEQ_RELAXED, RUNS)
-const putDurable = await rawSequentialPut(true, SEQ_DURABLE, RUNS)
+// 1. Sequential writes and 2. concurrent writes, each run paired with its raw baseline (paired.ts).
+const sequential: Record<'relaxed' | 'durable', Pairs<Record<SequentialKind, OpFigure>>> = {} as never
+for (const sync of [false, true]) {
+  const mode = sync ? 'durable' : 'relaxed'
+  const count = sync ? SEQ_DURABLE : SEQ_RELAXED
+  log(`sequential writes, ${mode}, paired with raw puts …`)
+  sequential[mode] = await inPairs(PAIRED_RUNS, () => rawSequentialPut(sync, count), () => sequentialWrites(sync, count))
+}
+const concurrent: Record<number, Pairs<OpFigure>> = {}
+for (const callers of [1, 8, 64, 256]) {
+  log(`concurrent writes, ${callers} in flight, paired with raw chained batches of ${callers} …`)
+  const perCaller = Math.max(quick ? 4 : 8, Math.floor((quick ? 600 : 2000) / callers))
+  const batches = Math.max(20, Math.floor((SEQ_DURABLE * 4) / callers))
+  concurrent[callers] = await inPairs(PAIRED_RUNS, () => rawChainedBatch(callers, true, batches), () => concurrentWrites(callers, perCaller))
+}
+log('baselines: raw chained batches of 100 without sync …')
+const batchRelaxed100 = medianRun(await repeat(RUNS, () => rawChainedBatch(100, false, 200)), (rate) => rate.perSecond)
+
+// 7. The baselines of 1 and 2 (the median run of each), printed first.
+const putRelaxed = medianRun(sequential.relaxed.raw, (rate) => rate.perSecond)
+const putDurable = medianRun(sequential.durable.raw, (rate) => rate.perSecond)
 const batchDurable: Record<number, Rate> = {}
-for (const size of [1, 8, 64, 256]) batchDurable[size] = await rawChainedBatch(size, true, Math.max(20, Math.floor(SEQ_DURABLE * 4 / size)), RUNS)
-const batchRelaxed100 = await rawChainedBatch(100, false, 200, RUNS)
+for (const size of [1, 8, 64, 256]) batchDurable[size] = medianRun(concurrent[size]!.raw, (rate) => rate.perSecond)
 Object.assign(raw, { putRelaxed, putDurable, batchDurable, batchRelaxed100 })
 add({ section: '7 baseline', what: 'raw put, sequential, sync:false', figure: putRelaxed.perSecond, unit: 'rec/s', note: `p50 ${putRelaxed.p50!.toFixed(0)} µs, p99 ${putRelaxed.p99!.toFixed(0)} µs` })
 add({ section: '7 baseline', what: 'raw put, sequential, sync:true', figure: putDurable.perSecond, unit: 'rec/s', note: `p50 ${putDurable.p50!.toFixed(0)} µs, p99 ${putDurable.p99!.toFixed(0)} µs` })
@@ -53,20 +72,18 @@ for (const size of [1, 8, 64, 256]) {
 }
 add({ section: '7 baseline', what: 'raw chained batch of 100, sync:false', figure: batchRelaxed100.perSecond, unit: 'rec/s' })
 
-// 1. Sequential writes.
 const labels = { register: 'registrations', claim: 'claims', release: 'releases', cycle: 'claim-release cycles', conflict: 'conflicting claims (refused)' }
 for (const sync of [false, true]) {
-  log(`sequential writes, ${sync ? 'durable' : 'relaxed'} …`)
-  const figures = await sequentialWrites(sync, sync ? SEQ_DURABLE : SEQ_RELAXED, RUNS)
-  raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] = figures
-  const base = sync ? putDurable : putRelaxed
-  for (const [kind, label] of Object.entries(labels) as Array<[keyof typeof labels, string]>) {
-    const figure = figures[kind]
+  const mode = sync ? 'durable' : 'relaxed'
+  const pairs = sequential[mode]
+  for (const [kind, label] of Object.entries(labels) as Array<[SequentialKind, string]>) {
+    const figure = medianRun(pairs.ours.map((run) => run[kind]), (run) => run.callsPerSecond)
+    raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] = { ...(raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] as object), [kind]: figure }
     const writes = kind !== 'conflict'
-    const ratio = writes ? figure.recordsPerSecond / base.perSecond : undefined
+    const ratio = writes ? pairedRatio(pairs, (run) => run[kind].recordsPerSecond) : undefined
     const target = writes && kind !== 'cycle' ? (sync ? '≥ 0.8' : '≥ 0.6') : undefined
     add({
-      section: `1 sequential ${sync ? 'durable' : 'relaxed'}`,
+      section: `1 sequential ${mode}`,
       what: label,
       figure: figure.callsPerSecond,
       unit: 'calls/s',
@@ -74,19 +91,17 @@ for (const sync of [false, true]) {
       ratio,
       target,
       met: target === undefined || ratio === undefined ? undefined : ratio >= (sync ? 0.8 : 0.6),
-      note: `${figure.recordsPerSecond.toFixed(0)} rec/s; p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs`,
+      note: `${figure.recordsPerSecond.toFixed(0)} rec/s; p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs${writes ? `; ratios ${spread(pairs.ours.map((run, index) => run[kind].recordsPerSecond / pairs.raw[index]!.perSecond))}` : ''}`,
     })
   }
 }
-const durableSequential = (raw.sequentialDurable as Record<string, { recordsPerSecond: number }>).claim!.recordsPerSecond
+const durableSequential = medianRun(sequential.durable.ours.map((run) => run.claim), (run) => run.recordsPerSecond).recordsPerSecond
 
-// 2. Concurrent writes, durable.
 for (const callers of [1, 8, 64, 256]) {
-  log(`concurrent writes, ${callers} in flight …`)
-  const perCaller = Math.max(quick ? 4 : 8, Math.floor((quick ? 600 : 2000) / callers))
-  const figure = await concurrentWrites(callers, perCaller, RUNS)
+  const pairs = concurrent[callers]!
+  const figure = medianRun(pairs.ours, (run) => run.recordsPerSecond)
   raw[`concurrent${callers}`] = figure
-  const ratio = figure.recordsPerSecond / batchDurable[callers]!.perSecond
+  const ratio = pairedRatio(pairs, (run) => run.recordsPerSecond)
   add({
     section: '2 concurrent durable',
     what: `${callers} callers in flight`,
@@ -96,7 +111,7 @@ for (const callers of [1, 8, 64, 256]) {
     ratio,
     target: callers === 64 ? '≥ 0.5' : undefined,
     met: callers === 64 ? ratio >= 0.5 : undefined,
-    note: `p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs per call`,
+    note: `p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs per call; ratios ${spread(pairs.ours.map((run, index) => run.recordsPerSecond / pairs.raw[index]!.perSecond))}`,
   })
   if (callers === 64) {
     const vsSequential = figure.recordsPerSecond / durableSequential
@@ -212,6 +227,17 @@ if (largest !== undefined) {
     note: `${(withoutSnapshot.peakAboveBefore / 2 ** 20).toFixed(0)} MiB above the heap before open (sampled every 2 ms)`,
   })
   await largest.cleanup()
+}
+
+async function repeat<T>(runs: number, once: () => Promise<T>): Promise<T[]> {
+  const results: T[] = []
+  for (let run = 0; run < runs; run++) results.push(await once())
+  return results
+}
+
+/** The lowest and highest of a section's per-run ratios. */
+function spread(ratios: readonly number[]): string {
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`
 }
 
 const seconds = (Date.now() - started) / 1000

@@ -34,25 +34,6 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
 }
 
-/** Runs `once` `runs` times and keeps the run with the median of `key`. */
-export async function medianOf<T>(runs: number, once: (run: number) => Promise<T>, key: (result: T) => number): Promise<T & { runs: number[] }> {
-  const results: T[] = []
-  for (let run = 0; run < runs; run++) results.push(await once(run))
-  const keys = results.map(key)
-  const m = median(keys)
-  // The run whose key is closest to the median carries its other figures (p50/p99) with it.
-  let best = results[0] as T
-  let bestDistance = Infinity
-  results.forEach((result, index) => {
-    const distance = Math.abs(keys[index]! - m)
-    if (distance < bestDistance) {
-      bestDistance = distance
-      best = result
-    }
-  })
-  return { ...best, runs: keys }
-}
-
 /** A key of the log's form and a value of the log's size (~150 bytes of JSON), for the raw baselines. */
 export function rawKey(seq: number): string {
   return 'log!' + seq.toString(16).padStart(16, '0')

@@ -3,7 +3,7 @@
  * (callers in flight, durable mode, so the writer's group commit is at work).
  */
 import { ChangeSources } from '../src/index.js'
-import { medianOf, nowNs, quantile, tempFolder, usSince } from './util.js'
+import { nowNs, quantile, tempFolder, usSince } from './util.js'
 
 export interface OpFigure {
   /** Calls per second. */
@@ -13,7 +13,6 @@ export interface OpFigure {
   usPerCall: number
   p50: number
   p99: number
-  runs: number[]
 }
 
 /** Calls of each kind made, unmeasured, before the measured ones (baselines.ts warms alike). */
@@ -55,7 +54,7 @@ async function timeCalls(count: number, recordsPerCall: number, call: (index: nu
  * One run: in a fresh log, `count` registrations, then a claim of each, a release of each,
  * `count` claim-release cycles, and `count` conflicting claims (refused, nothing appended).
  */
-async function sequentialRun(sync: boolean, count: number) {
+export async function sequentialWrites(sync: boolean, count: number): Promise<Record<SequentialKind, OpFigure>> {
   return withInstance(sync, async (cs) => {
     // Warm the code paths (JIT) on ids that the measured calls do not touch. Profiled, the first
     // ~1,500 calls of a fresh process include pauses of 1-5 ms while V8 compiles (on 2 cores its
@@ -80,53 +79,38 @@ async function sequentialRun(sync: boolean, count: number) {
   })
 }
 
-export async function sequentialWrites(sync: boolean, count: number, runs: number): Promise<Record<SequentialKind, OpFigure>> {
-  const results: Array<Awaited<ReturnType<typeof sequentialRun>>> = []
-  for (let run = 0; run < runs; run++) results.push(await sequentialRun(sync, count))
-  const kinds: SequentialKind[] = ['register', 'claim', 'release', 'cycle', 'conflict']
-  const out = {} as Record<SequentialKind, OpFigure>
-  for (const kind of kinds) {
-    out[kind] = await medianOf(runs, async (run) => results[run]![kind], (figure) => figure.callsPerSecond)
-  }
-  return out
-}
-
 /**
- * `callers` callers in flight, durable mode, each alternately claiming and releasing its own change
- * source: every call appends one record, and the writer groups what arrives while a batch is syncing.
+ * One run: `callers` callers in flight, durable mode, each alternately claiming and releasing its
+ * own change source: every call appends one record, and the writer groups what arrives while a
+ * batch is syncing.
  */
-export async function concurrentWrites(callers: number, callsPerCaller: number, runs: number): Promise<OpFigure> {
-  return medianOf(
-    runs,
-    () =>
-      withInstance(true, async (cs) => {
-        const ids = await Promise.all(Array.from({ length: callers }, (_, index) => cs.findChangeSourceId(`poller:repo-${index}`)))
-        // Warm up.
-        await Promise.all(ids.map(async (id) => {
-          await cs.setChangeSourceMaster(id, 1)
-          await cs.setChangeSourceMaster(id, null)
-        }))
-        const latencies: number[] = []
-        const start = nowNs()
-        await Promise.all(
-          ids.map(async (id) => {
-            for (let call = 0; call < callsPerCaller; call++) {
-              const t = nowNs()
-              await cs.setChangeSourceMaster(id, call % 2 === 0 ? 1 : null)
-              latencies.push(usSince(t))
-            }
-          }),
-        )
-        const us = usSince(start)
-        const calls = callers * callsPerCaller
-        return {
-          callsPerSecond: (calls / us) * 1e6,
-          recordsPerSecond: (calls / us) * 1e6,
-          usPerCall: us / calls,
-          p50: quantile(latencies, 0.5),
-          p99: quantile(latencies, 0.99),
+export async function concurrentWrites(callers: number, callsPerCaller: number): Promise<OpFigure> {
+  return withInstance(true, async (cs) => {
+    const ids = await Promise.all(Array.from({ length: callers }, (_, index) => cs.findChangeSourceId(`poller:repo-${index}`)))
+    // Warm up.
+    await Promise.all(ids.map(async (id) => {
+      await cs.setChangeSourceMaster(id, 1)
+      await cs.setChangeSourceMaster(id, null)
+    }))
+    const latencies: number[] = []
+    const start = nowNs()
+    await Promise.all(
+      ids.map(async (id) => {
+        for (let call = 0; call < callsPerCaller; call++) {
+          const t = nowNs()
+          await cs.setChangeSourceMaster(id, call % 2 === 0 ? 1 : null)
+          latencies.push(usSince(t))
         }
       }),
-    (figure) => figure.recordsPerSecond,
-  )
+    )
+    const us = usSince(start)
+    const calls = callers * callsPerCaller
+    return {
+      callsPerSecond: (calls / us) * 1e6,
+      recordsPerSecond: (calls / us) * 1e6,
+      usPerCall: us / calls,
+      p50: quantile(latencies, 0.5),
+      p99: quantile(latencies, 0.99),
+    }
+  })
 }
