@@ -17,7 +17,7 @@ export function decide(state: ChangeSourcesState, command: Command): Decision {
       return [{ type: 'ChangeSourceRegistered', changesourceid: state.nextId, name: command.name }]
     }
     case 'ClaimChangeSource': {
-      const changeSource = trieGet(state.byId, command.changesourceid)
+      const changeSource = trieGet(state.indexes.byId, command.changesourceid)
       if (changeSource === undefined) return new UnknownChangeSourceError(command.changesourceid)
       // A re-claim by the holder is a no-op, as Buildbot's docs say (its SQL raises; see docs/buildbot-differences.md).
       if (changeSource.masterid === command.masterid) return []
@@ -27,7 +27,7 @@ export function decide(state: ChangeSourcesState, command: Command): Decision {
       return [{ type: 'MasterClaimed', changesourceid: changeSource.id, masterid: command.masterid }]
     }
     case 'ReleaseChangeSource': {
-      const changeSource = trieGet(state.byId, command.changesourceid)
+      const changeSource = trieGet(state.indexes.byId, command.changesourceid)
       if (changeSource === undefined) return new UnknownChangeSourceError(command.changesourceid)
       if (changeSource.masterid === null) return []
       return [{ type: 'MasterReleased', changesourceid: changeSource.id, masterid: changeSource.masterid, reason: 'released' }]

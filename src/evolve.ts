@@ -9,7 +9,7 @@
 import { Immer } from 'immer'
 import type { ChangeRecord } from './events.js'
 import { created, emptyTrie, freezeFresh, freezingCreated, trieDelete, trieGet, trieSet, writable } from './id-trie.js'
-import { nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
+import { Indexes, nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
 
 // A private instance: the host application's immer settings are its own business.
 const immer = new Immer({ autoFreeze: true })
@@ -31,12 +31,13 @@ export function produceState(state: ChangeSourcesState, recipe: (draft: ChangeSo
 
 /** Changes `state`, which must itself be writable: an immer draft, or replay's private, unfrozen state. */
 export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): void {
+  const indexes = ownIndexes(state)
   switch (record.type) {
     case 'ChangeSourceRegistered': {
       const changeSource = changeSourceOf(record.changesourceid, record.name, null)
-      trieSet(own(state, 'byId'), changeSource.id, changeSource)
-      trieSet(own(state, 'unclaimed'), changeSource.id, changeSource)
-      const buckets = own(state, 'idsByNameBucket')
+      trieSet(own(indexes, 'byId'), changeSource.id, changeSource)
+      trieSet(own(indexes, 'unclaimed'), changeSource.id, changeSource)
+      const buckets = own(indexes, 'idsByNameBucket')
       const bucketKey = nameBucket(record.name)
       const bucket = trieGet(buckets, bucketKey)
       if (bucket === undefined) trieSet(buckets, bucketKey, changeSource.id)
@@ -50,12 +51,12 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       break
     }
     case 'MasterClaimed': {
-      const byId = own(state, 'byId')
+      const byId = own(indexes, 'byId')
       const previous = trieGet(byId, record.changesourceid)!
       const changeSource = changeSourceOf(previous.id, previous.name, record.masterid)
       trieSet(byId, changeSource.id, changeSource)
-      trieDelete(own(state, 'unclaimed'), changeSource.id)
-      const byMaster = own(state, 'byMaster')
+      trieDelete(own(indexes, 'unclaimed'), changeSource.id)
+      const byMaster = own(indexes, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
       const held = existing === undefined ? emptyTrie<ChangeSource>() : writable(existing)
       if (held !== existing) trieSet(byMaster, record.masterid, held)
@@ -63,12 +64,12 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       break
     }
     case 'MasterReleased': {
-      const byId = own(state, 'byId')
+      const byId = own(indexes, 'byId')
       const previous = trieGet(byId, record.changesourceid)!
       const changeSource = changeSourceOf(previous.id, previous.name, null)
       trieSet(byId, changeSource.id, changeSource)
-      trieSet(own(state, 'unclaimed'), changeSource.id, changeSource)
-      const byMaster = own(state, 'byMaster')
+      trieSet(own(indexes, 'unclaimed'), changeSource.id, changeSource)
+      const byMaster = own(indexes, 'byMaster')
       const existing = trieGet(byMaster, record.masterid)
       if (existing !== undefined) {
         const held = writable(existing)
@@ -83,17 +84,26 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
   state.hash = record.hash
 }
 
+/**
+ * `state.indexes`, writable, put back in the state only when it had to be copied: on a draft, each
+ * read and write of a field is a proxy trap, so a batch of records reads it through the draft once
+ * per record and writes it once per batch; the tries inside are plain fields.
+ */
+function ownIndexes(state: ChangeSourcesState): Indexes {
+  const current = state.indexes
+  if (!Object.isFrozen(current)) return current
+  const mine = created(new Indexes(current.byId, current.idsByNameBucket, current.unclaimed, current.byMaster))
+  state.indexes = mine
+  return mine
+}
+
 type TrieField = 'byId' | 'idsByNameBucket' | 'unclaimed' | 'byMaster'
 
-/**
- * `state[field]`, writable (see `writable`), put back in the state only when it had to be copied:
- * on a draft, each read and write of a field is a proxy trap, and a batch of records then writes
- * each trie once instead of once per record (profiled: immer's traps were a seventh of the writer's time).
- */
-function own<F extends TrieField>(state: ChangeSourcesState, field: F): ChangeSourcesState[F] {
-  const current = state[field]
+/** `indexes[field]` (indexes being writable), writable, put back only when it had to be copied. */
+function own<F extends TrieField>(indexes: Indexes, field: F): Indexes[F] {
+  const current = indexes[field]
   const mine = writable(current)
-  if (mine !== current) state[field] = mine
+  if (mine !== current) indexes[field] = mine
   return mine
 }
 

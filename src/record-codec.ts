@@ -196,13 +196,13 @@ export function recordProblem(state: ChangeSourcesState, record: ChangeRecord): 
       if (findIdByName(state, record.name) !== undefined) return `registers a name that is already registered`
       return undefined
     case 'MasterClaimed': {
-      const changeSource = trieGet(state.byId, record.changesourceid)
+      const changeSource = trieGet(state.indexes.byId, record.changesourceid)
       if (changeSource === undefined) return `claims change source ${record.changesourceid}, which is not registered`
       if (changeSource.masterid !== null) return `claims change source ${record.changesourceid}, which master ${changeSource.masterid} holds`
       return undefined
     }
     case 'MasterReleased': {
-      const changeSource = trieGet(state.byId, record.changesourceid)
+      const changeSource = trieGet(state.indexes.byId, record.changesourceid)
       if (changeSource === undefined) return `releases change source ${record.changesourceid}, which is not registered`
       if (changeSource.masterid !== record.masterid) {
         return `releases change source ${record.changesourceid} from master ${record.masterid}, which does not hold it`

@@ -9,7 +9,7 @@
  * makes a restore fail and never wins over the log. Its pages are parsed only when the fold, a
  * query or a write first reaches them (id-trie.ts, LazyNode).
  */
-import { GENESIS_HASH, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from './projection.js'
+import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from './projection.js'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
 import { CorruptLogError } from './errors.js'
@@ -364,10 +364,12 @@ function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyM
   state.seq = head.seq
   state.hash = head.hash
   state.nextId = head.nextId
-  state.byId = trieOfPages(head.nextId - 1, rowPages.entries())
-  state.unclaimed = trieOfPages(head.nextId - 1 - claimed, unclaimedPages)
-  state.byMaster = byMaster
-  state.idsByNameBucket = trieOfPages(buckets, namePages)
+  state.indexes = new Indexes(
+    trieOfPages(head.nextId - 1, rowPages.entries()),
+    trieOfPages(buckets, namePages),
+    trieOfPages(head.nextId - 1 - claimed, unclaimedPages),
+    byMaster,
+  )
   return state
 }
 

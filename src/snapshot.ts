@@ -129,7 +129,7 @@ export function encodeRowsPage(state: ChangeSourcesState, page: number): { value
   const held = new Map<number, number>()
   let previous = ''
   // Ids run without gaps, so the page's entries in key order are its ids in order.
-  trieForEachInPage(state.byId, page, (id, { name, masterid }) => {
+  trieForEachInPage(state.indexes.byId, page, (id, { name, masterid }) => {
     const common = commonPrefixLength(previous, name)
     shared.push(common)
     suffixes.push(name.slice(common))
@@ -153,7 +153,7 @@ function commonPrefixLength(a: string, b: string): number {
 /** A name page's stored form, and how many buckets it holds. */
 export function encodeNamesPage(state: ChangeSourcesState, page: number): { value: string; buckets: number } {
   const buckets: Array<number | readonly number[]> = []
-  trieForEachInPage(state.idsByNameBucket, page, (bucket, ids) => void buckets.push(bucket - page * PAGE_KEYS, ids))
+  trieForEachInPage(state.indexes.idsByNameBucket, page, (bucket, ids) => void buckets.push(bucket - page * PAGE_KEYS, ids))
   return { value: JSON.stringify(buckets), buckets: buckets.length / 2 }
 }
 
@@ -240,7 +240,7 @@ export async function encodeSnapshot(
   }
   // A name page comes to hold buckets only by a registration, which makes it dirty: the pages
   // to write are those stored and those dirty (or, without a stored snapshot, every page present).
-  const candidates = stored === undefined ? triePages(state.idsByNameBucket) : [...new Set([...stored.buckets.keys(), ...pagesOf(dirty, NAMES_PREFIX)])].sort((a, b) => a - b)
+  const candidates = stored === undefined ? triePages(state.indexes.idsByNameBucket) : [...new Set([...stored.buckets.keys(), ...pagesOf(dirty, NAMES_PREFIX)])].sort((a, b) => a - b)
   for (const page of candidates) {
     const name = namesPartName(page)
     if (isStored(name)) {

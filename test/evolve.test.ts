@@ -48,7 +48,7 @@ test('replaying the stored records gives the state that evolving them one by one
   const { state: replayed, recordsFolded } = await restoreState(store)
   assert.is(recordsFolded, records.length)
   assert.equal(replayed, current)
-  assert.ok(Object.isFrozen(replayed.byId.root))
+  assert.ok(Object.isFrozen(replayed.indexes.byId.root))
 })
 
 test('names whose hashes collide keep their own ids', () => {
