@@ -5,7 +5,7 @@
  * ratios compare.
  */
 import { Level } from 'level'
-import { nowNs, quantile, rawKey, rawValue, tempFolder, usSince } from './util.js'
+import { nowNs, quantile, rawKey, rawValue, settle, tempFolder, usSince } from './util.js'
 import { WARM_CALLS } from './writes.js'
 
 export interface Rate {
@@ -37,6 +37,7 @@ export async function rawSequentialPut(sync: boolean, count: number): Promise<Ra
     // sync:false with no options object at all: the cheapest form `level` offers.
     const put = sync ? (seq: number) => db.put(rawKey(seq), rawValue(seq), { sync: true }) : (seq: number) => db.put(rawKey(seq), rawValue(seq))
     for (let seq = 1; seq <= WARM_CALLS; seq++) await put(seq)
+    await settle()
     const start = nowNs()
     for (let seq = WARM_CALLS + 1; seq <= WARM_CALLS + count; seq++) {
       const t = nowNs()
@@ -65,6 +66,7 @@ export async function rawChainedBatch(size: number, sync: boolean, batches: numb
     }
     for (let warm = 0; warm < 5; warm++) await writeOne()
     latencies.length = 0
+    await settle()
     const start = nowNs()
     for (let index = 0; index < batches; index++) await writeOne()
     const us = usSince(start)

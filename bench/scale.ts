@@ -4,7 +4,7 @@
  */
 import { ChangeSources } from '../src/index.js'
 import { buildLog, MASTER_OF_ONE_PERCENT, MASTER_OF_TEN, type BuiltLog } from './build-log.js'
-import { median, nowNs, quantile, usSince } from './util.js'
+import { median, nowNs, quantile, settle, usSince } from './util.js'
 
 export interface CycleFigure {
   /** Microseconds per record written (a cycle writes 2). */
@@ -52,6 +52,7 @@ export async function cyclesAtScale(cs: ChangeSources, n: number, cycles: number
   let last = { p50: 0, p99: 0 }
   const figures: Array<{ us: number; cpu: number; p50: number; p99: number }> = []
   for (let run = 0; run < runs; run++) {
+    await settle()
     const latencies: number[] = []
     const cpuStart = process.cpuUsage()
     const start = nowNs()

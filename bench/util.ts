@@ -60,3 +60,13 @@ export function gc(): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * An idle pause before each timed phase, raw baselines and ours alike. The work before a phase
+ * (a warm-up, a phase of CPU only, an open) leaves V8's compiler and collector threads busy for a
+ * while, and on two cores they slow the phase that follows: without the pause, the first ~2,000
+ * raw puts after the 1,000 warm-up puts ran at 37–44 µs and the rest at 25–30; with it, all ran at
+ * 25–30; the releases that follow 3,000 refused claims ran at 57 µs against 46 right after the
+ * claims. With the pause, every phase measures the steady state.
+ */
+export const settle = (): Promise<void> => sleep(100)

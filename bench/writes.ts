@@ -3,7 +3,7 @@
  * (callers in flight, durable mode, so the writer's group commit is at work).
  */
 import { ChangeSources } from '../src/index.js'
-import { nowNs, quantile, tempFolder, usSince } from './util.js'
+import { nowNs, quantile, settle, tempFolder, usSince } from './util.js'
 
 export interface OpFigure {
   /** Calls per second. */
@@ -32,6 +32,7 @@ async function withInstance<T>(sync: boolean, body: (cs: ChangeSources) => Promi
 }
 
 async function timeCalls(count: number, recordsPerCall: number, call: (index: number) => Promise<unknown>) {
+  await settle()
   const latencies = new Float64Array(count)
   const start = nowNs()
   for (let index = 0; index < count; index++) {
@@ -92,6 +93,7 @@ export async function concurrentWrites(callers: number, callsPerCaller: number):
       await cs.setChangeSourceMaster(id, 1)
       await cs.setChangeSourceMaster(id, null)
     }))
+    await settle()
     const latencies: number[] = []
     const start = nowNs()
     await Promise.all(
