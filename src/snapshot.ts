@@ -67,12 +67,18 @@ export type RowsPage = readonly [shared: readonly number[], suffixes: readonly s
 /** A name page as stored: its non-empty buckets as [bucket − page×1024, id or ids, …]. */
 export type NamesPage = ReadonlyArray<number | readonly number[]>
 
+// Every record written names the pages it changes (the snapshotter's dirty set): each name is
+// built once and then reused, which spares a string and its hashing per record (profiled: 5% of
+// the main thread's time per record with 64 callers in flight).
+const rowsPartNames: string[] = []
+const namesPartNames: string[] = []
+
 export function rowsPartName(page: number): string {
-  return ROWS_PREFIX + page.toString(16).padStart(8, '0')
+  return (rowsPartNames[page] ??= ROWS_PREFIX + page.toString(16).padStart(8, '0'))
 }
 
 export function namesPartName(page: number): string {
-  return NAMES_PREFIX + page.toString(16).padStart(8, '0')
+  return (namesPartNames[page] ??= NAMES_PREFIX + page.toString(16).padStart(8, '0'))
 }
 
 export function pageOf(key: number): number {
