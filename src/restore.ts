@@ -18,20 +18,24 @@ import type { LogStore } from './log-store.js'
 import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
 import { ChainVerifier } from './chain-verifier.js'
 import {
+  CLAIMS_PREFIX,
   FORMAT_1_CHUNK_PREFIX,
   HEAD_PART,
   NAMES_PREFIX,
   ROWS_PREFIX,
   SNAPSHOT_FORMAT,
+  claimsPartName,
   digestOf,
   headChecksum,
   idsOfPage,
   namesPartName,
+  partNamesOf,
   partsChangedBy,
   rowPageCountOf,
   rowsPartName,
   sha256,
   storedSnapshotOf,
+  type ClaimsPage,
   type NamesPage,
   type RowsPage,
   type SnapshotHead,
@@ -182,7 +186,7 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     if (logProblem !== undefined) return { reason: logProblem }
     const pages = await readPages(store, head)
     if (typeof pages === 'string') return { reason: pages }
-    return { state: lazyState(head, pages.rows, pages.names), head, stored: storedSnapshotOf(head, pages.checksums), obsoleteParts: pages.unlisted }
+    return { state: lazyState(head, pages), head, stored: storedSnapshotOf(head, pages.checksums), obsoleteParts: pages.unlisted }
   } catch (error) {
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }
@@ -282,14 +286,20 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   return undefined
 }
 
+/** The pages a head names, as read: rows pages by page, and claims and name pages by page number. */
+interface ReadPages {
+  readonly rows: readonly string[]
+  readonly claims: ReadonlyMap<number, string>
+  readonly names: ReadonlyMap<number, string>
+  readonly checksums: Map<string, string>
+  readonly unlisted: string[]
+}
+
 /**
  * Every page the head names, read whole and checked against its digest (not parsed), and the
  * stored pages it does not name (left by a snapshot that was never used: the next one deletes them).
  */
-async function readPages(
-  store: LogStore,
-  head: SnapshotHead,
-): Promise<{ rows: string[]; names: Map<number, string>; checksums: Map<string, string>; unlisted: string[] } | string> {
+async function readPages(store: LogStore, head: SnapshotHead): Promise<ReadPages | string> {
   const checksums = new Map<string, string>()
   const ordered: string[] = []
   const unlisted: string[] = []
@@ -312,16 +322,17 @@ async function readPages(
     }
     return values.length < expected.length ? `the snapshot part ${expected[values.length]} is missing` : values
   }
-  const rows = await read(
-    ROWS_PREFIX,
-    Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
-  )
+  const expected = partNamesOf(head)
+  const rows = await read(ROWS_PREFIX, expected.rows)
   if (typeof rows === 'string') return rows
-  const namePages = head.namePages.filter((_, index) => index % 2 === 0)
-  const names = await read(NAMES_PREFIX, namePages.map(namesPartName))
+  const claims = await read(CLAIMS_PREFIX, expected.claims)
+  if (typeof claims === 'string') return claims
+  const names = await read(NAMES_PREFIX, expected.names)
   if (typeof names === 'string') return names
   if (digestOf(ordered) !== head.digest) return 'the snapshot pages fail their checksum'
-  return { rows, names: new Map(namePages.map((page, index) => [page, names[index]!])), checksums, unlisted }
+  const byPage = (parts: readonly string[], values: readonly string[]) =>
+    new Map(parts.map((part, index) => [Number.parseInt(part.slice(part.indexOf('!') + 1), 16), values[index]!]))
+  return { rows, claims: byPage(expected.claims, claims), names: byPage(expected.names, names), checksums, unlisted }
 }
 
 /**
@@ -329,8 +340,8 @@ async function readPages(
  * unclaimed and by-master indexes are pages filtered from them (sizes from `holders`), and the name
  * pages become the name index's. Building a page parses its stored form once.
  */
-function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyMap<number, string>): ChangeSourcesState {
-  const rowPages = rows.map((value, page) => rowsPage(head, page, value))
+function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: ReadPages): ChangeSourcesState {
+  const rowPages = rows.map((value, page) => rowsPage(head, page, value, claimsPages.get(page)))
   const claims = claimsPerPage(head)
   const byMaster = emptyTrie<IdTrie<ChangeSource>>()
   for (const [masterid, ...flat] of head.holders) {
@@ -348,7 +359,7 @@ function lazyState(head: SnapshotHead, rows: readonly string[], names: ReadonlyM
   let claimed = 0
   rowPages.forEach((source, page) => {
     const count = claims[page]!
-    const wrongSize = () => malformed(`${rowsPartName(page)} (its claims and the head's holders disagree)`)
+    const wrongSize = () => malformed(`${claimsPartName(page)} (its claims and the head's holders disagree)`)
     if (rowsOn(head, page) > count) unclaimedPages.push([page, filteredPage(source, rowsOn(head, page) - count, isUnclaimed, wrongSize)])
     claimed += count
   })
@@ -387,9 +398,9 @@ function malformed(part: string): CorruptLogError {
   return error
 }
 
-/** A page's stored form parsed (counted for the tests), or the error of a malformed page. */
-function parsePage<T>(part: string, value: string): T {
-  restoreCounters.pagesParsed += 1
+/** A page's stored form parsed (counted for the tests unless `counted` is false), or the error of a malformed page. */
+function parsePage<T>(part: string, value: string, counted = true): T {
+  if (counted) restoreCounters.pagesParsed += 1
   try {
     return JSON.parse(value) as T
   } catch {
@@ -397,21 +408,24 @@ function parsePage<T>(part: string, value: string): T {
   }
 }
 
-function rowsPage(head: SnapshotHead, page: number, value: string): LazyNode<ChangeSource> {
+/** A rows page of the state: its names from the rows part, its claims from the claims part (none when the page has no claims part). */
+function rowsPage(head: SnapshotHead, page: number, value: string, claimsValue: string | undefined): LazyNode<ChangeSource> {
   const { first, end } = idsOfPage(page, head.nextId)
   return lazyPage(end - first, (set) => {
     const parsed = parsePage<RowsPage>(rowsPartName(page), value)
-    const [shared, suffixes, claims] = Array.isArray(parsed) ? parsed : []
+    const [shared, suffixes] = Array.isArray(parsed) ? parsed : []
     const count = end - first
-    const wellFormed =
-      Array.isArray(shared) && shared.length === count && Array.isArray(suffixes) && suffixes.length === count && Array.isArray(claims) && claims.length % 2 === 0
+    const wellFormed = Array.isArray(shared) && shared.length === count && Array.isArray(suffixes) && suffixes.length === count
     if (!wellFormed) throw malformed(rowsPartName(page))
     const base = page * PAGE_KEYS
     const holders: Array<number | null> = new Array(PAGE_KEYS).fill(null)
+    // Parsed with its rows page, and counted with it: one page of the state.
+    const claims = claimsValue === undefined ? [] : parsePage<ClaimsPage>(claimsPartName(page), claimsValue, false)
+    if (!Array.isArray(claims) || claims.length % 2 !== 0) throw malformed(claimsPartName(page))
     for (let index = 0; index < claims.length; index += 2) {
       const [offset, masterid] = [claims[index], claims[index + 1]]
       const known = Number.isSafeInteger(offset) && offset! >= first - base && offset! < end - base && Number.isSafeInteger(masterid) && masterid! > 0
-      if (!known) throw malformed(rowsPartName(page))
+      if (!known) throw malformed(claimsPartName(page))
       holders[offset!] = masterid!
     }
     let previous = ''

@@ -6,23 +6,30 @@
  * consecutive keys, one level-1 node of a trie), so that a snapshot rewrites only the pages that
  * changed since the last one, and open can hand each page to the state unparsed (restore.ts):
  *
- *   head             {"format":2,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
+ *   head             {"format":3,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
  *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
  *                     "holders":[[masterid,page,count,page,count,…],…],"digest":…,"checksum":…}
- *   rows!<8 hex>     [shared, suffixes, claims]: the names of the ids page×1024 … page×1024+1023
- *                    that exist, in id order and front-coded (name i is the first shared[i]
- *                    UTF-16 units of name i−1, then suffixes[i]: names registered together share
- *                    long prefixes, and the bytes read on open are most of its cost), and the
- *                    claims among them flat as [id − page×1024, masterid, …]
+ *   rows!<8 hex>     [shared, suffixes]: the names of the ids page×1024 … page×1024+1023 that
+ *                    exist, in id order and front-coded (name i is the first shared[i] UTF-16
+ *                    units of name i−1, then suffixes[i]: names registered together share long
+ *                    prefixes, and the bytes read on open are most of its cost)
+ *   claims!<8 hex>   the claims among those ids, flat as [id − page×1024, masterid, …]; only for
+ *                    the pages that have claims
  *   names!<8 hex>    the name index's non-empty buckets among page×1024 … page×1024+1023, as
  *                    [bucket − page×1024, id or [ids whose names share the bucket], …]
  *
- * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the name
- * pages listed in `namePages` do. `holders` gives, per master, the pages where it holds change
- * sources and how many: the unclaimed and by-master indexes are derived from the rows
- * pages with it, without storing them; `namePages` likewise gives each name page's count of
- * non-empty buckets. `digest` is the SHA-256 of the pages' own SHA-256s (rows pages in order, then
- * name pages in order), `checksum` the SHA-256 of the head's other fields: a damaged, missing or
+ * Names and claims are apart because they change at different rates: a name never changes and a
+ * rows page changes only when ids are added to it (the last page, in practice), while claims come
+ * and go all over the ids. In format 2 they shared a part, and claims scattered over a million
+ * change sources made every snapshot re-encode and rewrite ~36 MB of names.
+ *
+ * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the claims
+ * pages that `holders` names and the name pages listed in `namePages` do. `holders` gives, per
+ * master, the pages where it holds change sources and how many: the unclaimed and by-master
+ * indexes are derived from the rows and claims pages with it, without storing them; `namePages`
+ * likewise gives each name page's count of non-empty buckets. `digest` is the SHA-256 of the
+ * parts' own SHA-256s (rows pages in order, then claims pages, then name pages: partNamesOf), and
+ * `checksum` the SHA-256 of the head's other fields: a damaged, missing or
  * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
  * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
  * used only when it agrees with the log's record at its seq (restore.ts).
@@ -33,9 +40,10 @@ import { PAGE_KEYS, trieForEachInPage, triePages } from './id-trie.js'
 import type { LogStore, SnapshotPart } from './log-store.js'
 import { nameBucket, type ChangeSourcesState } from './projection.js'
 
-export const SNAPSHOT_FORMAT = 2
+export const SNAPSHOT_FORMAT = 3
 export const HEAD_PART = 'head'
 export const ROWS_PREFIX = 'rows!'
+export const CLAIMS_PREFIX = 'claims!'
 export const NAMES_PREFIX = 'names!'
 /** The prefix of format 1's parts: deleted by the first snapshot written over a format-1 one. */
 export const FORMAT_1_CHUNK_PREFIX = 'chunk!'
@@ -59,10 +67,12 @@ export interface SnapshotHead {
 
 /**
  * A rows page as stored: the names in id order, front-coded (each name is the first `shared[i]`
- * UTF-16 units of the name before it followed by `suffixes[i]`), and the claims as
- * [offset, masterid, …].
+ * UTF-16 units of the name before it followed by `suffixes[i]`).
  */
-export type RowsPage = readonly [shared: readonly number[], suffixes: readonly string[], claims: readonly number[]]
+export type RowsPage = readonly [shared: readonly number[], suffixes: readonly string[]]
+
+/** A claims page as stored: the page's claims as [id − page×1024, masterid, …], by id. */
+export type ClaimsPage = readonly number[]
 
 /** A name page as stored: its non-empty buckets as [bucket − page×1024, id or ids, …]. */
 export type NamesPage = ReadonlyArray<number | readonly number[]>
@@ -71,10 +81,15 @@ export type NamesPage = ReadonlyArray<number | readonly number[]>
 // built once and then reused, which spares a string and its hashing per record (profiled: 5% of
 // the main thread's time per record with 64 callers in flight).
 const rowsPartNames: string[] = []
+const claimsPartNames: string[] = []
 const namesPartNames: string[] = []
 
 export function rowsPartName(page: number): string {
   return (rowsPartNames[page] ??= ROWS_PREFIX + page.toString(16).padStart(8, '0'))
+}
+
+export function claimsPartName(page: number): string {
+  return (claimsPartNames[page] ??= CLAIMS_PREFIX + page.toString(16).padStart(8, '0'))
 }
 
 export function namesPartName(page: number): string {
@@ -121,32 +136,61 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
   )
 }
 
-/** The snapshot parts that `record` changes (for the snapshotter's dirty set). */
-export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
-  into.add(rowsPartName(pageOf(record.changesourceid)))
-  if (record.type === 'ChangeSourceRegistered') into.add(namesPartName(pageOf(nameBucket(record.name))))
+/** The names of the parts a head names, in the order of its digest: rows pages, claims pages, name pages. */
+export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'namePages'>): { rows: string[]; claims: string[]; names: string[] } {
+  return {
+    rows: Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
+    claims: claimedPagesOf(head.holders).map(claimsPartName),
+    names: head.namePages.filter((_, index) => index % 2 === 0).map(namesPartName),
+  }
 }
 
-/** A rows page's stored form, and its claims per master as [masterid, count, …] by master id. */
-export function encodeRowsPage(state: ChangeSourcesState, page: number): { value: string; claimsByMaster: number[] } {
+/** The rows pages where some master holds change sources, ascending. */
+export function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
+  const pages = new Set<number>()
+  for (const holder of holders) for (let index = 1; index < holder.length; index += 2) pages.add(holder[index]!)
+  return [...pages].sort((a, b) => a - b)
+}
+
+/** The snapshot parts that `record` changes (for the snapshotter's dirty set). */
+export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
+  if (record.type === 'ChangeSourceRegistered') {
+    into.add(rowsPartName(pageOf(record.changesourceid)))
+    into.add(namesPartName(pageOf(nameBucket(record.name))))
+  } else {
+    into.add(claimsPartName(pageOf(record.changesourceid)))
+  }
+}
+
+/** A rows page's stored form: its names. */
+export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
   const shared: number[] = []
   const suffixes: string[] = []
-  const claims: number[] = []
-  const held = new Map<number, number>()
   let previous = ''
   // Ids run without gaps, so the page's entries in key order are its ids in order.
-  trieForEachInPage(state.indexes.byId, page, (id, { name, masterid }) => {
+  trieForEachInPage(state.indexes.byId, page, (_id, { name }) => {
     const common = commonPrefixLength(previous, name)
     shared.push(common)
     suffixes.push(name.slice(common))
     previous = name
-    if (masterid !== null) {
-      claims.push(id - page * PAGE_KEYS, masterid)
-      held.set(masterid, (held.get(masterid) ?? 0) + 1)
-    }
+  })
+  return JSON.stringify([shared, suffixes])
+}
+
+/**
+ * A claims page's stored form (undefined when no change source of the page is claimed), and its
+ * claims per master as [masterid, count, …] by master id.
+ */
+export function encodeClaimsPage(state: ChangeSourcesState, page: number): { value: string | undefined; claimsByMaster: number[] } {
+  const claims: number[] = []
+  const held = new Map<number, number>()
+  trieForEachInPage(state.indexes.byId, page, (id, { masterid }) => {
+    if (masterid === null) return
+    claims.push(id - page * PAGE_KEYS, masterid)
+    held.set(masterid, (held.get(masterid) ?? 0) + 1)
   })
   const claimsByMaster = [...held].sort(([a], [b]) => a - b).flat()
-  return { value: JSON.stringify([shared, suffixes, claims]), claimsByMaster }
+  return { value: claims.length === 0 ? undefined : JSON.stringify(claims), claimsByMaster }
 }
 
 function commonPrefixLength(a: string, b: string): number {
@@ -233,15 +277,30 @@ export async function encodeSnapshot(
   const rowPages = rowPageCountOf(state.nextId)
   for (let page = 0; page < rowPages; page++) {
     const name = rowsPartName(page)
-    if (isStored(name)) {
-      keep(name, undefined)
-      const held = stored!.claims.get(page)
-      if (held !== undefined) claims.set(page, held)
+    if (isStored(name)) keep(name, undefined)
+    else {
+      keep(name, encodeRowsPage(state, page))
+      await pause()
+    }
+  }
+  for (let page = 0; page < rowPages; page++) {
+    const name = claimsPartName(page)
+    // A page's claims change only by claims and releases, which make it dirty.
+    if (stored !== undefined && !dirty.has(name)) {
+      if (stored.checksums.has(name)) {
+        keep(name, undefined)
+        claims.set(page, stored.claims.get(page)!)
+      }
       continue
     }
-    const { value, claimsByMaster } = encodeRowsPage(state, page)
-    keep(name, value)
-    if (claimsByMaster.length > 0) claims.set(page, claimsByMaster)
+    const { value, claimsByMaster } = encodeClaimsPage(state, page)
+    if (value !== undefined) {
+      keep(name, value)
+      claims.set(page, claimsByMaster)
+    } else if (stored?.checksums.has(name) === true) {
+      // Its last claim was released: the stored part goes with this snapshot.
+      parts.push({ name, value: null })
+    }
     await pause()
   }
   // A name page comes to hold buckets only by a registration, which makes it dirty: the pages

@@ -7,12 +7,15 @@ import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
 import { restoreCounters } from '../src/restore.js'
 import { nameBucket } from '../src/projection.js'
 import {
+  CLAIMS_PREFIX,
   HEAD_PART,
+  claimsPartName,
   ROWS_PREFIX,
   digestOf,
   headChecksum,
   namesPartName,
   pageOf,
+  partNamesOf,
   rowsPartName,
   sha256,
   type SnapshotHead,
@@ -83,10 +86,8 @@ async function rewritePartPassingChecks(store: TestStore, part: string, value: s
   await onRawDb(store, async (db) => {
     await db.put(`snapshot!${part}`, value)
     const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
-    const names = [
-      ...Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
-      ...head.namePages.filter((_, index) => index % 2 === 0).map(namesPartName),
-    ]
+    const { rows, claims, names: namePages } = partNamesOf(head)
+    const names = [...rows, ...claims, ...namePages]
     const checksums: string[] = []
     for (const name of names) checksums.push(sha256((await db.get(`snapshot!${name}`))!))
     const changed = { ...head, digest: digestOf(checksums) }
@@ -134,16 +135,19 @@ onEachBackend('snapshots', (test) => {
     ['whose hash is not the log’s', (store) => rewriteHead(store, () => ({ hash: 'f'.repeat(64) }))],
     ['past the end of the log', (store) => rewriteHead(store, (head) => ({ seq: head.seq + 5 }))],
     ['with a page missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${ROWS_PREFIX}00000000`))],
+    ['with a claims page missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${CLAIMS_PREFIX}00000000`))],
     [
       'with a page changed (a holder rewritten)',
       (store) =>
         onRawDb(store, async (db) => {
-          const key = `snapshot!${ROWS_PREFIX}00000000`
-          const [shared, suffixes, claims] = JSON.parse((await db.get(key))!) as [number[], string[], number[]]
+          const key = `snapshot!${CLAIMS_PREFIX}00000000`
+          const claims = JSON.parse((await db.get(key))!) as number[]
           claims[1] = 9
-          await db.put(key, JSON.stringify([shared, suffixes, claims]))
+          await db.put(key, JSON.stringify(claims))
         }),
     ],
+    // Format 2 kept claims inside the rows pages; its pages are rewritten by the first snapshot of format 3.
+    ['of format 2', (store) => rewriteHead(store, () => ({ format: 2 }))],
   ]
   for (const [name, damage] of damages) {
     test(`a snapshot ${name} is ignored: open replays the whole log and gets the same state`, async ({ store }) => {
@@ -166,16 +170,21 @@ onEachBackend('snapshots', (test) => {
 })
 
 onEachBackend('snapshots: pages that pass their checksum and do not parse, and older formats', (test) => {
-  test('a malformed page that the tail reaches costs open its snapshot: it folds the whole log', async ({ store }) => {
-    const { everything, head } = await build(store)
-    // The tail after the snapshot at 50 (master 2 deactivated) releases change sources on rows page 0.
-    await rewritePartPassingChecks(store, rowsPartName(0), '[[],[],[]]')
-    const reopened = await reopen(store)
-    assert.not.ok(reopened.usedSnapshot)
-    assert.is(reopened.folded, head)
-    assert.equal(reopened.everything, everything)
-    await reopened.cs.close()
-  })
+  for (const [part, value] of [
+    [rowsPartName(0), '[[],[]]'],
+    [claimsPartName(0), '{"not":"claims"}'],
+  ]) {
+    test(`a malformed page (${part}) that the tail reaches costs open its snapshot: it folds the whole log`, async ({ store }) => {
+      const { everything, head } = await build(store)
+      // The tail after the snapshot at 50 (master 2 deactivated) releases change sources on rows page 0.
+      await rewritePartPassingChecks(store, part!, value!)
+      const reopened = await reopen(store)
+      assert.not.ok(reopened.usedSnapshot)
+      assert.is(reopened.folded, head)
+      assert.equal(reopened.everything, everything)
+      await reopened.cs.close()
+    })
+  }
 
   test('a malformed page that only a query reaches fails that query with CHANGESOURCES_CORRUPT_LOG, and nothing else', async ({ store }) => {
     const { everything } = await build(store)
@@ -218,7 +227,7 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
     await again.cs.close()
   })
 
-  test('a snapshot of format 1 is ignored, and the first snapshot of format 2 deletes its chunks', async ({ store }) => {
+  test('a snapshot of format 1 is ignored, and the first snapshot of the current format deletes its chunks', async ({ store }) => {
     const { everything, head } = await build(store)
     const chunkKeys = ['snapshot!chunk!00000000', 'snapshot!chunk!00000001']
     await onRawDb(store, async (db) => {

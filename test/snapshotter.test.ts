@@ -1,7 +1,8 @@
 // The snapshotter writes snapshots in the background (snapshot.ts): a write that makes one due does
 // not wait for it; each snapshot holds exactly the state after the batch that made it due, even as
 // later batches change pages while it is encoded and stored; a snapshot that cannot be stored
-// fails nothing, and the next one rewrites every page.
+// fails nothing, and the next one rewrites every page; claims and releases rewrite only the claims
+// pages they changed.
 import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -108,6 +109,43 @@ test('a snapshot that cannot be stored fails no write, and the next one rewrites
   const restored = await restoreState(store)
   assert.ok(restored.snapshot.used && restored.snapshot.seq === 10)
   assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
+  await db.close()
+})
+
+test('after a snapshot, claims and releases rewrite only their claims pages, and a page whose last claim went is deleted', async () => {
+  const { db, store, snapshotStore, held } = await gatedStore()
+  const snapshotter = new Snapshotter(snapshotStore, 2200)
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotter.committed(state, appended) })
+  const release = (changesourceid: number): Command => ({ type: 'ReleaseChangeSource', changesourceid })
+  const all = (commands: Command[]) => Promise.all(commands.map((command) => writer.submit(command)))
+  const ids = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, index) => first + index)
+  // Three rows pages (ids 1 … 2100), claims on page 0 only: 2,200 records, the first snapshot.
+  await all(ids(1, 2100).map((id) => register(`source-${id}`)))
+  await all(ids(1, 100).map((id) => claim(id, 1)))
+  await letBackgroundRun(() => held.length === 1)
+  assert.ok(held[0]!.parts.some((part) => part.name === 'claims!00000000'))
+  await held[0]!.settle(false)
+  await snapshotter.settled()
+  // Page 0's claims all go; pages 1 and 2 get some, and page 1 loses most again: 2,200 more.
+  await all(ids(1, 100).map(release))
+  await all(ids(1025, 2024).map((id) => claim(id, 2)))
+  await all(ids(1025, 2024).map(release))
+  await all([...ids(1030, 1079), ...ids(2050, 2099)].map((id) => claim(id, 3)))
+  await letBackgroundRun(() => held.length === 2)
+  const written = held[1]!.parts.map((part) => [part.name, part.value === null ? 'deleted' : 'written'])
+  assert.equal(written, [
+    ['claims!00000000', 'deleted'],
+    ['claims!00000001', 'written'],
+    ['claims!00000002', 'written'],
+    [HEAD_PART, 'written'],
+  ])
+  await held[1]!.settle(false)
+  await snapshotter.settled()
+  const restored = await restoreState(store)
+  assert.ok(restored.snapshot.used && restored.snapshot.seq === 4400)
+  assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
+  for (const masterid of [1, 2, 3]) assert.equal(getChangeSources(restored.state, { masterid }), getChangeSources(writer.state, { masterid }))
+  assert.is(await db.get('snapshot!claims!00000000'), undefined)
   await db.close()
 })
 
