@@ -6,9 +6,10 @@
 import Table from 'cli-table3'
 import { mapFold, rawChainedBatch, rawSequentialPut, type Rate } from './baselines.js'
 import { coldIteratorReads, coldOpens, snapshotsSupported, takeSnapshot } from './open.js'
-import { buildAndOpen, cyclesAtScale, readsAtScale } from './scale.js'
+import { buildLog } from './build-log.js'
+import { buildAndOpen, cyclesAtScale, meanCostWithSnapshots, readsAtScale } from './scale.js'
 import { inPairs, medianRun, pairedRatio, type Pairs } from './paired.js'
-import { tempFolder } from './util.js'
+import { median, tempFolder } from './util.js'
 import { concurrentWrites, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
 
 const args = new Set(process.argv.slice(2))
@@ -225,6 +226,36 @@ if (largest !== undefined) {
     figure: withoutSnapshot.peakHeap / 2 ** 20,
     unit: 'MiB',
     note: `${(withoutSnapshot.peakAboveBefore / 2 ** 20).toFixed(0)} MiB above the heap before open (sampled every 2 ms)`,
+  })
+
+  // 3 again, last because it leaves snapshots in the largest log: the mean with them, against 1,000.
+  log(`scale: mean cost per write with background snapshots, at 1,000 and ${n.toLocaleString('en')} …`)
+  const smallest = await tempFolder('scale-snapshots-1000')
+  await buildLog(smallest.path, 1_000)
+  const cycles = quick ? 5_000 : 15_000
+  // Two runs of each, in alternating order (as paired.ts does), each ratio within its pair.
+  const atSmallest: Array<Awaited<ReturnType<typeof meanCostWithSnapshots>>> = []
+  const atLargest: typeof atSmallest = []
+  for (const smallFirst of [true, false]) {
+    for (const small of smallFirst ? [true, false] : [false, true]) {
+      if (small) atSmallest.push(await meanCostWithSnapshots(smallest.path, 1_000, cycles))
+      else atLargest.push(await meanCostWithSnapshots(path, n, cycles))
+    }
+  }
+  await smallest.cleanup()
+  const ratio = median(atLargest.map((figure, run) => figure.usPerWrite / atSmallest[run]!.usPerWrite))
+  raw.scaleWithSnapshots = { atSmallest, atLargest }
+  const listed = (figures: typeof atSmallest, key: 'usPerWrite' | 'cpuUsPerWrite') => figures.map((figure) => figure[key].toFixed(0)).join(', ')
+  add({
+    section: '3 scale (relaxed)',
+    what: `mean cost per write at ${n.toLocaleString('en')}, background snapshots included`,
+    figure: median(atLargest.map((figure) => figure.usPerWrite)),
+    unit: 'µs/write (mean)',
+    baseline: 'the same at 1,000',
+    ratio,
+    target: n === 1_000_000 ? '≤ 1.3' : undefined,
+    met: n === 1_000_000 ? ratio <= 1.3 : undefined,
+    note: `${(2 * cycles).toLocaleString('en')} records a run, a snapshot every 10,000; 2 runs paired with 1,000: ${listed(atLargest, 'usPerWrite')} against ${listed(atSmallest, 'usPerWrite')} µs/write (CPU ${listed(atLargest, 'cpuUsPerWrite')} against ${listed(atSmallest, 'cpuUsPerWrite')})`,
   })
   await largest.cleanup()
 }

@@ -4,7 +4,7 @@
  */
 import { ChangeSources } from '../src/index.js'
 import { buildLog, MASTER_OF_ONE_PERCENT, MASTER_OF_TEN, type BuiltLog } from './build-log.js'
-import { median, nowNs, quantile, settle, usSince } from './util.js'
+import { median, nowNs, quantile, settle, sleep, usSince } from './util.js'
 
 export interface CycleFigure {
   /** Microseconds per record written (a cycle writes 2). */
@@ -40,9 +40,7 @@ export async function buildAndOpen(location: string, n: number): Promise<{ log: 
  * N, if anything, is not hidden under the disk's latency), on change sources nobody holds.
  */
 export async function cyclesAtScale(cs: ChangeSources, n: number, cycles: number, runs: number): Promise<CycleFigure> {
-  // Ids ≡ 50 (mod 100) below n: neither master 1's ten nor master 2's hundredths.
-  const pool = Math.max(1, Math.floor(n / 100))
-  const idOf = (index: number) => ((index * 7919) % pool) * 100 + 50
+  const idOf = scatteredIds(n)
   for (let index = 0; index < 200; index++) {
     await cs.setChangeSourceMaster(idOf(index), 5)
     await cs.setChangeSourceMaster(idOf(index), null)
@@ -75,6 +73,41 @@ export async function cyclesAtScale(cs: ChangeSources, n: number, cycles: number
   const m = median(perWrite)
   last = figures.reduce((best, figure) => (Math.abs(figure.us - m) < Math.abs(best.us - m) ? figure : best), figures[0]!)
   return { usPerWrite: m, cpuUsPerWrite: median(cpu), p50: last.p50, p99: last.p99, runs: perWrite }
+}
+
+/** Ids ≡ 50 (mod 100) below n, scattered over the range: neither master 1's ten nor master 2's hundredths. */
+function scatteredIds(n: number): (index: number) => number {
+  const pool = Math.max(1, Math.floor(n / 100))
+  return (index) => ((index * 7919) % pool) * 100 + 50
+}
+
+/**
+ * The mean cost per write of `cycles` claim-release cycles (as in cyclesAtScale) with the default
+ * `snapshotEvery`, so that the snapshots written in the background are paid for in the figure (the
+ * median above hides them: they run in slices between calls). In steady state: 10,000 records of
+ * the same cycles first, which build the pages that a lazy open left unparsed and make a snapshot
+ * due, and a second for it to be written. At 1,000 the cycles touch one page; at 1,000,000 they are
+ * scattered over all of them, the worst case for a snapshot.
+ */
+export async function meanCostWithSnapshots(location: string, n: number, cycles: number): Promise<{ usPerWrite: number; cpuUsPerWrite: number; records: number }> {
+  const idOf = scatteredIds(n)
+  const cs = await ChangeSources.open({ location, sync: false })
+  const cycle = async (index: number) => {
+    await cs.setChangeSourceMaster(idOf(index), 6)
+    await cs.setChangeSourceMaster(idOf(index), null)
+  }
+  try {
+    for (let index = 0; index < 5_000; index++) await cycle(index)
+    await sleep(1_000)
+    const cpuStart = process.cpuUsage()
+    const start = nowNs()
+    for (let index = 0; index < cycles; index++) await cycle(index + 5_000)
+    const us = usSince(start)
+    const used = process.cpuUsage(cpuStart)
+    return { usPerWrite: us / (2 * cycles), cpuUsPerWrite: (used.user + used.system) / (2 * cycles), records: 2 * cycles }
+  } finally {
+    await cs.close()
+  }
 }
 
 async function timeQuery(query: string, call: () => Promise<unknown[]>, minMs: number): Promise<ReadFigure> {

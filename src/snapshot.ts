@@ -36,7 +36,7 @@
  */
 import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
-import { PAGE_KEYS, trieForEachInPage, triePages } from './id-trie.js'
+import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from './id-trie.js'
 import type { LogStore, SnapshotPart } from './log-store.js'
 import { nameBucket, type ChangeSourcesState } from './projection.js'
 
@@ -179,18 +179,27 @@ export function encodeRowsPage(state: ChangeSourcesState, page: number): string 
 
 /**
  * A claims page's stored form (undefined when no change source of the page is claimed), and its
- * claims per master as [masterid, count, …] by master id.
+ * claims per master as [masterid, count, …] by master id. Read from the masters' tries, which
+ * hold only the claimed change sources: walking the page's rows cost more than all the rest of a
+ * snapshot when claims were scattered (~20 µs a page, a page per 10 records at 1,000,000).
  */
 export function encodeClaimsPage(state: ChangeSourcesState, page: number): { value: string | undefined; claimsByMaster: number[] } {
-  const claims: number[] = []
-  const held = new Map<number, number>()
-  trieForEachInPage(state.indexes.byId, page, (id, { masterid }) => {
-    if (masterid === null) return
-    claims.push(id - page * PAGE_KEYS, masterid)
-    held.set(masterid, (held.get(masterid) ?? 0) + 1)
+  const claims: Array<[offset: number, masterid: number]> = []
+  const claimsByMaster: number[] = []
+  // Masters in id order, so claimsByMaster is by master id.
+  trieForEach(state.indexes.byMaster, (held) => {
+    let count = 0
+    let masterid = 0
+    trieForEachInPage(held, page, (id, changeSource) => {
+      claims.push([id - page * PAGE_KEYS, changeSource.masterid!])
+      masterid = changeSource.masterid!
+      count += 1
+    })
+    if (count > 0) claimsByMaster.push(masterid, count)
   })
-  const claimsByMaster = [...held].sort(([a], [b]) => a - b).flat()
-  return { value: claims.length === 0 ? undefined : JSON.stringify(claims), claimsByMaster }
+  if (claims.length === 0) return { value: undefined, claimsByMaster }
+  claims.sort((a, b) => a[0] - b[0])
+  return { value: JSON.stringify(claims.flat()), claimsByMaster }
 }
 
 function commonPrefixLength(a: string, b: string): number {
