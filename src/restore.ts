@@ -21,6 +21,7 @@ import {
   CLAIMS_PREFIX,
   FORMAT_1_CHUNK_PREFIX,
   HEAD_PART,
+  NAME_PAGES,
   NAMES_PREFIX,
   ROWS_PREFIX,
   SNAPSHOT_FORMAT,
@@ -36,7 +37,7 @@ import {
   sha256,
   storedSnapshotOf,
   type ClaimsPage,
-  type NamesPage,
+  type NamesPart,
   type RowsPage,
   type SnapshotHead,
   type StoredSnapshot,
@@ -226,7 +227,11 @@ async function readHead(store: LogStore): Promise<SnapshotHead | string | { reas
     head.rowPages === rowPageCountOf(head.nextId) &&
     typeof head.hash === 'string' &&
     typeof head.timestamp === 'number' &&
-    pagesWellFormed(head.namePages, PAGE_KEYS, () => PAGE_KEYS) &&
+    pagesWellFormed(head.namePages, NAME_PAGES, () => PAGE_KEYS) &&
+    Number.isSafeInteger(head.namePagesPerPart) &&
+    head.namePagesPerPart >= 1 &&
+    head.namePagesPerPart <= NAME_PAGES &&
+    (head.namePagesPerPart & (head.namePagesPerPart - 1)) === 0 &&
     Array.isArray(head.holders) &&
     head.holders.every(
       (holder) =>
@@ -286,7 +291,7 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   return undefined
 }
 
-/** The pages a head names, as read: rows pages by page, and claims and name pages by page number. */
+/** The parts a head names, as read: rows pages by page, claims pages by page, names parts by part number. */
 interface ReadPages {
   readonly rows: readonly string[]
   readonly claims: ReadonlyMap<number, string>
@@ -363,13 +368,20 @@ function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: Rea
     if (rowsOn(head, page) > count) unclaimedPages.push([page, filteredPage(source, rowsOn(head, page) - count, isUnclaimed, wrongSize)])
     claimed += count
   })
-  const nameCounts = new Map<number, number>()
-  for (let index = 0; index < head.namePages.length; index += 2) nameCounts.set(head.namePages[index]!, head.namePages[index + 1]!)
   let buckets = 0
   const namePages: Array<[number, LazyNode<NameBucket>]> = []
-  for (const [page, value] of names) {
-    namePages.push([page, namesPage(page, nameCounts.get(page)!, value)])
-    buckets += nameCounts.get(page)!
+  const listed = new Map<number, Set<number>>()
+  for (let index = 0; index < head.namePages.length; index += 2) {
+    const page = head.namePages[index]!
+    const part = Math.floor(page / head.namePagesPerPart)
+    listed.set(part, (listed.get(part) ?? new Set()).add(page))
+  }
+  const readers = new Map([...listed].map(([part, pages]) => [part, namesPartReader(part, head.namePagesPerPart, names.get(part)!, pages)]))
+  for (let index = 0; index < head.namePages.length; index += 2) {
+    const [page, count] = [head.namePages[index]!, head.namePages[index + 1]!]
+    const part = Math.floor(page / head.namePagesPerPart)
+    namePages.push([page, namesPage(page, count, part, readers.get(part)!)])
+    buckets += count
   }
   const state = initialState()
   state.seq = head.seq
@@ -440,19 +452,44 @@ function rowsPage(head: SnapshotHead, page: number, value: string, claimsValue: 
   }, () => malformed(rowsPartName(page)))
 }
 
-function namesPage(page: number, count: number, value: string): LazyNode<NameBucket> {
-  return lazyPage(count, (set) => {
-    const slots = parsePage<NamesPage>(namesPartName(page), value)
-    if (!Array.isArray(slots) || slots.length % 2 !== 0) throw malformed(namesPartName(page))
-    const base = page * PAGE_KEYS
+/**
+ * A names part's buckets by page, parsed and checked when a page of it is first built, then kept
+ * for its other pages. A bucket on a page that the head does not list makes the part malformed:
+ * it would otherwise be dropped without a word.
+ */
+type NamesPartReader = () => ReadonlyMap<number, ReadonlyArray<[bucket: number, ids: NameBucket]>>
+
+function namesPartReader(part: number, perPart: number, value: string, listedPages: ReadonlySet<number>): NamesPartReader {
+  let byPage: Map<number, Array<[number, NameBucket]>> | undefined
+  return () => {
+    if (byPage !== undefined) return byPage
+    const name = namesPartName(part)
+    const slots = parsePage<NamesPart>(name, value)
+    if (!Array.isArray(slots) || slots.length % 2 !== 0) throw malformed(name)
+    const firstBucket = part * perPart * PAGE_KEYS
+    const pages = new Map<number, Array<[number, NameBucket]>>()
     let previous = -1
     for (let index = 0; index < slots.length; index += 2) {
       const [offset, bucket] = [slots[index], slots[index + 1]]
-      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= previous || offset >= PAGE_KEYS) throw malformed(namesPartName(page))
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= previous || offset >= perPart * PAGE_KEYS) throw malformed(name)
       previous = offset
-      if (typeof bucket === 'number' && Number.isSafeInteger(bucket) && bucket > 0) set(base + offset, bucket)
-      else if (Array.isArray(bucket) && bucket.length > 1 && bucket.every((id) => Number.isSafeInteger(id) && id > 0)) set(base + offset, Object.freeze([...bucket]) as number[])
-      else throw malformed(namesPartName(page))
+      let ids: NameBucket
+      if (typeof bucket === 'number' && Number.isSafeInteger(bucket) && bucket > 0) ids = bucket
+      else if (Array.isArray(bucket) && bucket.length > 1 && bucket.every((id) => Number.isSafeInteger(id) && id > 0)) ids = Object.freeze([...bucket]) as number[]
+      else throw malformed(name)
+      const page = Math.floor((firstBucket + offset) / PAGE_KEYS)
+      if (!listedPages.has(page)) throw malformed(name)
+      const entries = pages.get(page) ?? []
+      entries.push([firstBucket + offset, ids])
+      pages.set(page, entries)
     }
-  }, () => malformed(`${namesPartName(page)} (its count of buckets and the head's disagree)`))
+    byPage = pages
+    return byPage
+  }
+}
+
+function namesPage(page: number, count: number, part: number, read: NamesPartReader): LazyNode<NameBucket> {
+  return lazyPage(count, (set) => {
+    for (const [bucket, ids] of read().get(page) ?? []) set(bucket, ids)
+  }, () => malformed(`${namesPartName(part)} (its count of buckets on page ${page} and the head's disagree)`))
 }

@@ -8,15 +8,19 @@
  *
  *   head             {"format":3,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
  *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
- *                     "holders":[[masterid,page,count,page,count,…],…],"digest":…,"checksum":…}
+ *                     "namePagesPerPart":…,"holders":[[masterid,page,count,page,count,…],…],
+ *                     "digest":…,"checksum":…}
  *   rows!<8 hex>     [shared, suffixes]: the names of the ids page×1024 … page×1024+1023 that
  *                    exist, in id order and front-coded (name i is the first shared[i] UTF-16
  *                    units of name i−1, then suffixes[i]: names registered together share long
  *                    prefixes, and the bytes read on open are most of its cost)
  *   claims!<8 hex>   the claims among those ids, flat as [id − page×1024, masterid, …]; only for
  *                    the pages that have claims
- *   names!<8 hex>    the name index's non-empty buckets among page×1024 … page×1024+1023, as
- *                    [bucket − page×1024, id or [ids whose names share the bucket], …]
+ *   names!<8 hex>    part p holds the name index's pages p×G … p×G+G−1 (G = namePagesPerPart):
+ *                    their non-empty buckets, as [bucket − p×G×1024, id or [ids whose names
+ *                    share the bucket], …]. G is the power of two that puts about 1,024 buckets
+ *                    in a part: 1 at a million names, 256 at 4,000, 1,024 (one part) below
+ *                    1,024; a snapshot whose G differs from the stored one rewrites every part.
  *
  * Names and claims are apart because they change at different rates: a name never changes and a
  * rows page changes only when ids are added to it (the last page, in practice), while claims come
@@ -60,6 +64,7 @@ export interface SnapshotHead {
   readonly pageKeys: number
   readonly rowPages: number
   readonly namePages: readonly number[]
+  readonly namePagesPerPart: number
   readonly holders: readonly (readonly number[])[]
   readonly digest: string
   readonly checksum: string
@@ -74,8 +79,23 @@ export type RowsPage = readonly [shared: readonly number[], suffixes: readonly s
 /** A claims page as stored: the page's claims as [id − page×1024, masterid, …], by id. */
 export type ClaimsPage = readonly number[]
 
-/** A name page as stored: its non-empty buckets as [bucket − page×1024, id or ids, …]. */
-export type NamesPage = ReadonlyArray<number | readonly number[]>
+/** A names part as stored: the non-empty buckets of its pages as [bucket − first bucket of the part, id or ids, …]. */
+export type NamesPart = ReadonlyArray<number | readonly number[]>
+
+/** The name index's pages: 2^20 buckets (projection.ts), 1,024 pages of PAGE_KEYS. */
+export const NAME_PAGES = 1024
+
+/**
+ * Name pages per names part: the power of two that puts about PAGE_KEYS buckets in a part. Names
+ * hash all over the index, so a few thousand of them leave ~1,000 pages with a few buckets each:
+ * a part per page made the first snapshot of a small registry ~1,000 parts of tens of bytes, and a
+ * burst of registrations rewrote most of them (~7 ms and as many keys for 4,000 names).
+ */
+export function namePagesPerPartFor(buckets: number): number {
+  let perPart = NAME_PAGES
+  while (perPart > 1 && (buckets * perPart) / NAME_PAGES > PAGE_KEYS) perPart /= 2
+  return perPart
+}
 
 // Every record written names the pages it changes (the snapshotter's dirty set): each name is
 // built once and then reused, which spares a string and its hashing per record (profiled: 5% of
@@ -92,9 +112,20 @@ export function claimsPartName(page: number): string {
   return (claimsPartNames[page] ??= CLAIMS_PREFIX + page.toString(16).padStart(8, '0'))
 }
 
-export function namesPartName(page: number): string {
-  return (namesPartNames[page] ??= NAMES_PREFIX + page.toString(16).padStart(8, '0'))
+/** The name of names part `part` (see namePagesPerPartFor). */
+export function namesPartName(part: number): string {
+  return (namesPartNames[part] ??= NAMES_PREFIX + part.toString(16).padStart(8, '0'))
 }
+
+/**
+ * The dirty set's key for name page `page`. Not a part name: the part a page belongs to depends on
+ * the snapshot's namePagesPerPart, which a record cannot know.
+ */
+export function namePageKey(page: number): string {
+  return (namePageKeys[page] ??= NAME_PAGE_KEY_PREFIX + page.toString(16).padStart(8, '0'))
+}
+const NAME_PAGE_KEY_PREFIX = 'name page '
+const namePageKeys: string[] = []
 
 export function pageOf(key: number): number {
   return Math.floor(key / PAGE_KEYS)
@@ -130,6 +161,7 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
       head.pageKeys,
       head.rowPages,
       head.namePages,
+      head.namePagesPerPart,
       head.holders,
       head.digest,
     ]),
@@ -137,11 +169,13 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
 }
 
 /** The names of the parts a head names, in the order of its digest: rows pages, claims pages, name pages. */
-export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'namePages'>): { rows: string[]; claims: string[]; names: string[] } {
+export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'namePages' | 'namePagesPerPart'>): { rows: string[]; claims: string[]; names: string[] } {
+  const nameParts = new Set<number>()
+  for (let index = 0; index < head.namePages.length; index += 2) nameParts.add(Math.floor(head.namePages[index]! / head.namePagesPerPart))
   return {
     rows: Array.from({ length: head.rowPages }, (_, page) => rowsPartName(page)),
     claims: claimedPagesOf(head.holders).map(claimsPartName),
-    names: head.namePages.filter((_, index) => index % 2 === 0).map(namesPartName),
+    names: [...nameParts].sort((a, b) => a - b).map(namesPartName),
   }
 }
 
@@ -156,7 +190,7 @@ export function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
 export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
   if (record.type === 'ChangeSourceRegistered') {
     into.add(rowsPartName(pageOf(record.changesourceid)))
-    into.add(namesPartName(pageOf(nameBucket(record.name))))
+    into.add(namePageKey(pageOf(nameBucket(record.name))))
   } else {
     into.add(claimsPartName(pageOf(record.changesourceid)))
   }
@@ -209,11 +243,17 @@ function commonPrefixLength(a: string, b: string): number {
   return length
 }
 
-/** A name page's stored form, and how many buckets it holds. */
-export function encodeNamesPage(state: ChangeSourcesState, page: number): { value: string; buckets: number } {
-  const buckets: Array<number | readonly number[]> = []
-  trieForEachInPage(state.indexes.idsByNameBucket, page, (bucket, ids) => void buckets.push(bucket - page * PAGE_KEYS, ids))
-  return { value: JSON.stringify(buckets), buckets: buckets.length / 2 }
+/** Names part `part`'s stored form (undefined when its pages hold no bucket), and its pages' counts of buckets. */
+export function encodeNamesPart(state: ChangeSourcesState, part: number, perPart: number): { value: string | undefined; buckets: Map<number, number> } {
+  const entries: Array<number | readonly number[]> = []
+  const buckets = new Map<number, number>()
+  const firstBucket = part * perPart * PAGE_KEYS
+  for (let page = part * perPart; page < (part + 1) * perPart; page++) {
+    const before = entries.length
+    trieForEachInPage(state.indexes.idsByNameBucket, page, (bucket, ids) => void entries.push(bucket - firstBucket, ids))
+    if (entries.length > before) buckets.set(page, (entries.length - before) / 2)
+  }
+  return { value: entries.length === 0 ? undefined : JSON.stringify(entries), buckets }
 }
 
 /**
@@ -227,6 +267,8 @@ export interface StoredSnapshot {
   readonly claims: ReadonlyMap<number, readonly number[]>
   /** Name page → its non-empty buckets; only the pages that hold some. */
   readonly buckets: ReadonlyMap<number, number>
+  /** The head's namePagesPerPart. */
+  readonly namePagesPerPart: number
 }
 
 /** What `head` says of its pages, with their checksums as read. */
@@ -241,7 +283,7 @@ export function storedSnapshotOf(head: SnapshotHead, checksums: ReadonlyMap<stri
   // Masters were visited in id order, so each page's list is by master id already.
   const buckets = new Map<number, number>()
   for (let index = 0; index < head.namePages.length; index += 2) buckets.set(head.namePages[index]!, head.namePages[index + 1]!)
-  return { checksums, claims, buckets }
+  return { checksums, claims, buckets, namePagesPerPart: head.namePagesPerPart }
 }
 
 /** The parts of one snapshot, and what the writer then knows is stored. */
@@ -306,29 +348,36 @@ export async function encodeSnapshot(
     if (value !== undefined) {
       keep(name, value)
       claims.set(page, claimsByMaster)
-    } else if (stored?.checksums.has(name) === true) {
-      // Its last claim was released: the stored part goes with this snapshot.
-      parts.push({ name, value: null })
     }
     await pause()
   }
-  // A name page comes to hold buckets only by a registration, which makes it dirty: the pages
-  // to write are those stored and those dirty (or, without a stored snapshot, every page present).
-  const candidates = stored === undefined ? triePages(state.indexes.idsByNameBucket) : [...new Set([...stored.buckets.keys(), ...pagesOf(dirty, NAMES_PREFIX)])].sort((a, b) => a - b)
-  for (const page of candidates) {
-    const name = namesPartName(page)
-    if (isStored(name)) {
+  // A name page comes to hold buckets only by a registration, which makes it dirty: the parts to
+  // write are those that hold a dirty page, or all of them when there is no stored snapshot or
+  // its parts are grouped otherwise; the others are kept as stored.
+  const perPart = namePagesPerPartFor(state.indexes.idsByNameBucket.size)
+  const rewriteAll = stored === undefined || stored.namePagesPerPart !== perPart
+  const namePages = rewriteAll ? triePages(state.indexes.idsByNameBucket) : [...stored.buckets.keys(), ...pagesOf(dirty, NAME_PAGE_KEY_PREFIX)]
+  const dirtyNameParts = new Set(rewriteAll ? [] : pagesOf(dirty, NAME_PAGE_KEY_PREFIX).map((page) => Math.floor(page / perPart)))
+  for (const part of [...new Set(namePages.map((page) => Math.floor(page / perPart)))].sort((a, b) => a - b)) {
+    const name = namesPartName(part)
+    if (!rewriteAll && !dirtyNameParts.has(part)) {
       keep(name, undefined)
-      buckets.set(page, stored!.buckets.get(page)!)
+      for (let page = part * perPart; page < (part + 1) * perPart; page++) {
+        const count = stored.buckets.get(page)
+        if (count !== undefined) buckets.set(page, count)
+      }
       continue
     }
-    const encoded = encodeNamesPage(state, page)
+    const encoded = encodeNamesPart(state, part, perPart)
     // A trie that grew from empty keeps its first, empty root as a node: not a page that holds names.
-    if (encoded.buckets === 0) continue
+    if (encoded.value === undefined) continue
     keep(name, encoded.value)
-    buckets.set(page, encoded.buckets)
+    for (const [page, count] of encoded.buckets) buckets.set(page, count)
     await pause()
   }
+  // Stored parts this snapshot does not hold (a claims page whose last claim was released, names
+  // parts grouped otherwise) go with it.
+  for (const name of stored?.checksums.keys() ?? []) if (!checksums.has(name)) parts.push({ name, value: null })
   const holders = new Map<number, number[]>()
   for (const [page, held] of claims) {
     for (let index = 0; index < held.length; index += 2) {
@@ -347,13 +396,14 @@ export async function encodeSnapshot(
     nextId: state.nextId,
     pageKeys: PAGE_KEYS,
     rowPages,
-    namePages: [...buckets].flat(),
+    namePages: [...buckets].sort(([a], [b]) => a - b).flat(),
+    namePagesPerPart: perPart,
     holders: [...holders].sort(([a], [b]) => a - b).map(([masterid, pages]) => [masterid, ...pages]),
     digest: digestOf(ordered),
   }
   const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
   parts.push({ name: HEAD_PART, value: JSON.stringify(head) })
-  return { parts, stored: { checksums, claims, buckets } }
+  return { parts, stored: { checksums, claims, buckets, namePagesPerPart: perPart } }
 }
 
 /** The page numbers of the parts in `names` that start with `prefix`. */

@@ -5,7 +5,6 @@ import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
 import { restoreCounters } from '../src/restore.js'
-import { nameBucket } from '../src/projection.js'
 import {
   CLAIMS_PREFIX,
   HEAD_PART,
@@ -187,34 +186,38 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
   }
 
   test('a malformed page that only a query reaches fails that query with CHANGESOURCES_CORRUPT_LOG, and nothing else', async ({ store }) => {
-    const { everything } = await build(store)
-    const page = pageOf(nameBucket('source-5'))
-    await rewritePartPassingChecks(store, namesPartName(page), '{"not":"a page"}')
+    await build(store)
+    // A snapshot at the head, so that open folds no record: a registration folded would reach the names.
+    const writer = await store.open({ snapshotEvery: 1 })
+    await writer.setChangeSourceMaster(1, null)
+    const everything = await writer.getChangeSources()
+    await writer.close()
+    // 30 names: one names part holds all their pages.
+    const part = namesPartName(0)
+    assert.equal(partNamesOf(await onRawDb(store, async (db) => JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead)).names, [part])
+    await rewritePartPassingChecks(store, part, '{"not":"a page"}')
     const reopened = await reopen(store)
     assert.ok(reopened.usedSnapshot)
     assert.equal(reopened.everything, everything)
     const error = await rejectsWith(() => reopened.cs.findChangeSourceId('source-5'), ErrorCode.corruptLog)
-    assert.match(error.message, namesPartName(page))
-    // The rows and the other name pages still answer, and writes that do not reach the page go on.
-    const other = Array.from({ length: 30 }, (_, index) => `source-${index}`).find((name) => pageOf(nameBucket(name)) !== page)!
-    assert.is(await reopened.cs.findChangeSourceId(other), everything.find((changeSource) => changeSource.name === other)!.id)
-    await reopened.cs.setChangeSourceMaster(1, null)
-    assert.is((await reopened.cs.getChangeSource(1))!.masterid, null)
+    assert.match(error.message, part)
+    // The rows still answer, and writes that do not reach the names go on.
+    assert.equal(await reopened.cs.getChangeSource(3), everything[2])
+    await reopened.cs.setChangeSourceMaster(1, 2)
+    assert.is((await reopened.cs.getChangeSource(1))!.masterid, 2)
     await reopened.cs.close()
   })
 
-  test('a stored page that the head does not name is skipped, and the next snapshot deletes it', async ({ store }) => {
+  test('a stored part that the head does not name is skipped, and the next snapshot deletes it', async ({ store }) => {
     const { everything } = await build(store)
     const strayKey = await onRawDb(store, async (db) => {
       const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
-      const listed = new Set(head.namePages.filter((_, index) => index % 2 === 0))
-      const later = new Set(Array.from({ length: 25 }, (_, index) => pageOf(nameBucket(`after-${index}`))))
-      // A page between the listed ones that no later name lands on, as a snapshot of another log
-      // that was never used leaves.
-      const page = Array.from({ length: 1024 }, (_, index) => index).find((index) => !listed.has(index) && !later.has(index) && index > Math.min(...listed))!
-      const key = `snapshot!${namesPartName(page)}`
-      await db.put(key, '[0,123]')
-      return key
+      // The 30 names, and the 25 to come, all fit in names part 0: a part 1, as a snapshot of
+      // another log that was never used leaves, and a claims page of a page without claims.
+      assert.equal(partNamesOf(head).names, [namesPartName(0)])
+      assert.equal(partNamesOf(head).claims, ['claims!00000000'])
+      for (const key of [`snapshot!${namesPartName(1)}`, 'snapshot!claims!00000001']) await db.put(key, '[0,123]')
+      return `snapshot!${namesPartName(1)}`
     })
     const reopened = await reopen(store)
     assert.ok(reopened.usedSnapshot)
@@ -222,6 +225,7 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
     for (let index = 0; index < 25; index++) await reopened.cs.findChangeSourceId(`after-${index}`)
     await reopened.cs.close()
     assert.is(await onRawDb(store, (db) => db.get(strayKey)), undefined)
+    assert.is(await onRawDb(store, (db) => db.get('snapshot!claims!00000001')), undefined)
     const again = await reopen(store)
     assert.ok(again.usedSnapshot)
     await again.cs.close()

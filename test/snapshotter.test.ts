@@ -9,9 +9,9 @@ import * as assert from 'uvu/assert'
 import type { Command } from '../src/commands.js'
 import { LevelLogStore } from '../src/level-log-store.js'
 import type { SnapshotPart } from '../src/log-store.js'
-import { getChangeSources, initialState, type ChangeSourcesState } from '../src/projection.js'
+import { findIdByName, getChangeSources, initialState, type ChangeSourcesState } from '../src/projection.js'
 import { restoreState } from '../src/restore.js'
-import { HEAD_PART, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
+import { HEAD_PART, partNamesOf, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
 import { Writer } from '../src/writer.js'
 
 /** A log store whose snapshot writes wait at a gate until the test opens it (or makes them fail). */
@@ -101,9 +101,10 @@ test('a snapshot that cannot be stored fails no write, and the next one rewrites
   for (let id = 1; id <= 5; id++) await writer.submit(claim(id, 3))
   await letBackgroundRun(() => held.length === 2)
   const pages = held[1]!.parts.filter((part) => part.name !== HEAD_PART)
-  // Rows page 0 and the name pages of all five names: nothing was taken as already stored.
+  // Rows page 0 and the names part of all five names: nothing was taken as already stored.
   assert.ok(pages.some((part) => part.name === 'rows!00000000'))
-  assert.is(pages.filter((part) => part.name.startsWith('names!')).length, headOf(held[1]!.parts).namePages.length / 2)
+  assert.equal(pages.filter((part) => part.name.startsWith('names!')).map((part) => part.name), partNamesOf(headOf(held[1]!.parts)).names)
+  assert.is(partNamesOf(headOf(held[1]!.parts)).names.length, 1)
   await held[1]!.settle(false)
   await snapshotter.settled()
   const restored = await restoreState(store)
@@ -134,9 +135,9 @@ test('after a snapshot, claims and releases rewrite only their claims pages, and
   await letBackgroundRun(() => held.length === 2)
   const written = held[1]!.parts.map((part) => [part.name, part.value === null ? 'deleted' : 'written'])
   assert.equal(written, [
-    ['claims!00000000', 'deleted'],
     ['claims!00000001', 'written'],
     ['claims!00000002', 'written'],
+    ['claims!00000000', 'deleted'],
     [HEAD_PART, 'written'],
   ])
   await held[1]!.settle(false)
@@ -146,6 +147,41 @@ test('after a snapshot, claims and releases rewrite only their claims pages, and
   assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
   for (const masterid of [1, 2, 3]) assert.equal(getChangeSources(restored.state, { masterid }), getChangeSources(writer.state, { masterid }))
   assert.is(await db.get('snapshot!claims!00000000'), undefined)
+  await db.close()
+})
+
+test('names parts hold about 1,024 buckets each: regrouped as the names grow, untouched by claims', async () => {
+  const { db, store, snapshotStore, held } = await gatedStore()
+  const snapshotter = new Snapshotter(snapshotStore, 3000)
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotter.committed(state, appended) })
+  const registerAll = (first: number, count: number) => Promise.all(Array.from({ length: count }, (_, index) => writer.submit(register(`poller:${first + index}`))))
+  const namesWritten = (parts: readonly SnapshotPart[]) => parts.filter((part) => part.name.startsWith('names!')).map((part) => part.name)
+  const settleNext = async (count: number) => {
+    await letBackgroundRun(() => held.length === count)
+    await held[count - 1]!.settle(false)
+    await snapshotter.settled()
+    return held[count - 1]!.parts
+  }
+  // 3,000 names over 1,024 pages: 4 parts of 256 pages.
+  await registerAll(0, 3000)
+  let parts = await settleNext(1)
+  assert.is(headOf(parts).namePagesPerPart, 256)
+  assert.equal(namesWritten(parts), partNamesOf(headOf(parts)).names)
+  assert.is(namesWritten(parts).length, 4)
+  // 6,000: 8 parts of 128, every one rewritten.
+  await registerAll(3000, 3000)
+  parts = await settleNext(2)
+  assert.is(headOf(parts).namePagesPerPart, 128)
+  assert.is(namesWritten(parts).length, 8)
+  // Claims touch no name.
+  await Promise.all(Array.from({ length: 3000 }, (_, index) => writer.submit(claim(index + 1, 4))))
+  parts = await settleNext(3)
+  assert.equal(namesWritten(parts), [])
+  const restored = await restoreState(store)
+  assert.ok(restored.snapshot.used && restored.snapshot.seq === 9000)
+  assert.equal(getChangeSources(restored.state), getChangeSources(writer.state))
+  for (const index of [0, 2999, 3000, 5999]) assert.is(findIdByName(restored.state, `poller:${index}`), index + 1)
+  assert.is(findIdByName(restored.state, 'poller:6000'), undefined)
   await db.close()
 })
 
