@@ -11,7 +11,9 @@ import { LevelLogStore } from '../src/level-log-store.js'
 import type { SnapshotPart } from '../src/log-store.js'
 import { findIdByName, getChangeSources, initialState, type ChangeSourcesState } from '../src/projection.js'
 import { restoreState } from '../src/restore.js'
-import { HEAD_PART, partNamesOf, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
+import { applyRecord, produceState } from '../src/evolve.js'
+import { stampEvent } from '../src/record-codec.js'
+import { encodeClaimsPage, HEAD_PART, partNamesOf, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
 import { Writer } from '../src/writer.js'
 
 /** A log store whose snapshot writes wait at a gate until the test opens it (or makes them fail). */
@@ -183,6 +185,27 @@ test('names parts hold about 1,024 buckets each: regrouped as the names grow, un
   for (const index of [0, 2999, 3000, 5999]) assert.is(findIdByName(restored.state, `poller:${index}`), index + 1)
   assert.is(findIdByName(restored.state, 'poller:6000'), undefined)
   await db.close()
+})
+
+test('a claims page reads the same from the masters\u2019 tries as from its rows', () => {
+  const cases: Array<[string, (id: number) => number | null]> = [
+    ['none claimed', () => null],
+    ['1% claimed by 3 masters', (id) => (id % 100 === 7 ? 1 + (id % 3) : null)],
+    ['all claimed by 40 masters', (id) => 1 + (id % 40)],
+    ['runs of one master, gaps between', (id) => (id % 700 < 300 ? 5 : id % 700 < 350 ? 9 : null)],
+  ]
+  for (const [name, holderOf] of cases) {
+    const ids = Array.from({ length: 2500 }, (_, index) => index + 1)
+    const state = produceState(initialState(), (draft) => {
+      let seq = 0
+      for (const id of ids) applyRecord(draft, stampEvent({ type: 'ChangeSourceRegistered', changesourceid: id, name: `poller:${id}` }, ++seq, 1, draft.hash))
+      for (const id of ids) {
+        const masterid = holderOf(id)
+        if (masterid !== null) applyRecord(draft, stampEvent({ type: 'MasterClaimed', changesourceid: id, masterid }, ++seq, 1, draft.hash))
+      }
+    })
+    for (const page of [0, 1, 2]) assert.equal(encodeClaimsPage(state, page, true), encodeClaimsPage(state, page, false), `${name}, page ${page}`)
+  }
 })
 
 test.run()
