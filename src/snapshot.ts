@@ -28,11 +28,11 @@
  * change sources made every snapshot re-encode and rewrite ~36 MB of names.
  *
  * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the claims
- * pages that `holders` names and the name pages listed in `namePages` do. `holders` gives, per
- * master, the pages where it holds change sources and how many: the unclaimed and by-master
- * indexes are derived from the rows and claims pages with it, without storing them; `namePages`
- * likewise gives each name page's count of non-empty buckets. `digest` is the SHA-256 of the
- * parts' own SHA-256s (rows pages in order, then claims pages, then name pages: partNamesOf), and
+ * pages that `holders` names and the names parts that hold the pages listed in `namePages` do.
+ * `holders` gives, per master, the pages where it holds change sources and how many: the unclaimed
+ * and by-master indexes are derived from the rows and claims pages with it, without storing them;
+ * `namePages` likewise gives each name page's count of non-empty buckets. `digest` is the SHA-256
+ * of the parts' own SHA-256s (rows pages in order, then claims pages, then names parts: partNamesOf), and
  * `checksum` the SHA-256 of the head's other fields: a damaged, missing or
  * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
  * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
@@ -168,7 +168,7 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
   )
 }
 
-/** The names of the parts a head names, in the order of its digest: rows pages, claims pages, name pages. */
+/** The names of the parts a head names, in the order of its digest: rows pages, claims pages, names parts. */
 export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'namePages' | 'namePagesPerPart'>): { rows: string[]; claims: string[]; names: string[] } {
   const nameParts = new Set<number>()
   for (let index = 0; index < head.namePages.length; index += 2) nameParts.add(Math.floor(head.namePages[index]! / head.namePagesPerPart))
