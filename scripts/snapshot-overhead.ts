@@ -3,10 +3,12 @@
 // (default 1,000,000). On a log built as the bench builds it, with a snapshot at its head, the
 // bench's scattered claim-release cycles (10,000 records to warm, then 30,000 timed, crossing three
 // snapshots), once each way, twice, in one process: snapshots off; dirty pages tracked but no
-// snapshot ever due; snapshots encoded but not written; the default. Prints µs per write.
+// snapshot ever due; snapshots encoded but not written; the default. Prints, in µs per write, the
+// wall time, the main thread's busy time (event-loop utilisation) and the process's CPU.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { buildLog } from '../bench/build-log.js'
 import { takeSnapshot } from '../bench/open.js'
 import { ChangeSources } from '../src/index.js'
@@ -43,11 +45,17 @@ for (let round = 0; round < 2; round++) {
     }
     for (let index = 0; index < 5_000; index++) await cycle(index)
     await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const loop = performance.eventLoopUtilization()
+    const cpu = process.cpuUsage()
     const start = process.hrtime.bigint()
     for (let index = 0; index < 15_000; index++) await cycle(5_000 + index)
-    results.set(label, [...(results.get(label) ?? []), (Number(process.hrtime.bigint() - start) / 1000 / 30_000).toFixed(1)])
+    const wall = Number(process.hrtime.bigint() - start) / 1000 / 30_000
+    const busy = (performance.eventLoopUtilization(loop).active * 1000) / 30_000
+    const used = process.cpuUsage(cpu)
+    const figures = `${wall.toFixed(1)} (main thread ${busy.toFixed(1)}, CPU ${((used.user + used.system) / 30_000).toFixed(1)})`
+    results.set(label, [...(results.get(label) ?? []), figures])
     await cs.close()
   }
 }
-for (const [label, figures] of results) console.log(`${label}: ${figures.join(', ')} µs per write`)
+for (const [label, figures] of results) console.log(`${label}: ${figures.join('; ')} µs per write`)
 await rm(folder, { recursive: true, force: true })
