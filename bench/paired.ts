@@ -8,13 +8,14 @@
 import type { Rate } from './baselines.js'
 import { median } from './util.js'
 
-export interface Pairs<F> {
-  readonly raw: readonly Rate[]
+export interface Pairs<F, R = Rate> {
+  readonly raw: readonly R[]
   readonly ours: readonly F[]
 }
 
-export async function inPairs<F>(runs: number, raw: () => Promise<Rate>, ours: () => Promise<F>): Promise<Pairs<F>> {
-  const raws: Rate[] = []
+/** `runs` runs of `raw` and `ours` back to back, raw first in the even runs. */
+export async function inPairs<F, R = Rate>(runs: number, raw: () => Promise<R>, ours: () => Promise<F>): Promise<Pairs<F, R>> {
+  const raws: R[] = []
   const ourFigures: F[] = []
   for (let run = 0; run < runs; run++) {
     if (run % 2 === 0) {
@@ -28,9 +29,14 @@ export async function inPairs<F>(runs: number, raw: () => Promise<Rate>, ours: (
   return { raw: raws, ours: ourFigures }
 }
 
-/** The median over the runs of `ours(run) / raw(run).perSecond`. */
+/** Each run's `ours(run) / raw(run).perSecond`. */
+export function ratiosOf<F>(pairs: Pairs<F>, ours: (figure: F) => number): number[] {
+  return pairs.ours.map((figure, run) => ours(figure) / pairs.raw[run]!.perSecond)
+}
+
+/** The median of the runs' own ratios (ratiosOf). */
 export function pairedRatio<F>(pairs: Pairs<F>, ours: (figure: F) => number): number {
-  return median(pairs.ours.map((figure, run) => ours(figure) / pairs.raw[run]!.perSecond))
+  return median(ratiosOf(pairs, ours))
 }
 
 /** The run whose `key` is the median (the lower middle one for an even count), carrying its other figures (p50, p99) with it, and every run's `key`. */

@@ -8,7 +8,7 @@ import { mapFold, rawChainedBatch, rawSequentialPut, type Rate } from './baselin
 import { coldIteratorReads, coldOpens, snapshotsSupported, takeSnapshot } from './open.js'
 import { buildLog } from './build-log.js'
 import { buildAndOpen, cyclesAtScale, meanCostWithSnapshots, readsAtScale } from './scale.js'
-import { inPairs, medianRun, pairedRatio, type Pairs } from './paired.js'
+import { inPairs, medianRun, pairedRatio, ratiosOf, type Pairs } from './paired.js'
 import { median, tempFolder } from './util.js'
 import { concurrentWrites, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
 
@@ -77,9 +77,11 @@ const labels = { register: 'registrations', claim: 'claims', release: 'releases'
 for (const sync of [false, true]) {
   const mode = sync ? 'durable' : 'relaxed'
   const pairs = sequential[mode]
+  const figures: Partial<Record<SequentialKind, OpFigure>> = {}
+  raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] = figures
   for (const [kind, label] of Object.entries(labels) as Array<[SequentialKind, string]>) {
     const figure = medianRun(pairs.ours.map((run) => run[kind]), (run) => run.callsPerSecond)
-    raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] = { ...(raw[sync ? 'sequentialDurable' : 'sequentialRelaxed'] as object), [kind]: figure }
+    figures[kind] = figure
     const writes = kind !== 'conflict'
     const ratio = writes ? pairedRatio(pairs, (run) => run[kind].recordsPerSecond) : undefined
     const target = writes && kind !== 'cycle' ? (sync ? '≥ 0.8' : '≥ 0.6') : undefined
@@ -92,7 +94,7 @@ for (const sync of [false, true]) {
       ratio,
       target,
       met: target === undefined || ratio === undefined ? undefined : ratio >= (sync ? 0.8 : 0.6),
-      note: `${figure.recordsPerSecond.toFixed(0)} rec/s; p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs${writes ? `; ratios ${spread(pairs.ours.map((run, index) => run[kind].recordsPerSecond / pairs.raw[index]!.perSecond))}` : ''}`,
+      note: `${figure.recordsPerSecond.toFixed(0)} rec/s; p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs${writes ? `; ratios ${spread(ratiosOf(pairs, (run) => run[kind].recordsPerSecond))}` : ''}`,
     })
   }
 }
@@ -112,7 +114,7 @@ for (const callers of [1, 8, 64, 256]) {
     ratio,
     target: callers === 64 ? '≥ 0.5' : undefined,
     met: callers === 64 ? ratio >= 0.5 : undefined,
-    note: `p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs per call; ratios ${spread(pairs.ours.map((run, index) => run.recordsPerSecond / pairs.raw[index]!.perSecond))}`,
+    note: `p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs per call; ratios ${spread(ratiosOf(pairs, (run) => run.recordsPerSecond))}`,
   })
   if (callers === 64) {
     const vsSequential = figure.recordsPerSecond / durableSequential
@@ -233,15 +235,12 @@ if (largest !== undefined) {
   const smallest = await tempFolder('scale-snapshots-1000')
   await buildLog(smallest.path, 1_000)
   const cycles = quick ? 5_000 : 15_000
-  // Two runs of each, in alternating order (as paired.ts does), each ratio within its pair.
-  const atSmallest: Array<Awaited<ReturnType<typeof meanCostWithSnapshots>>> = []
-  const atLargest: typeof atSmallest = []
-  for (const smallFirst of [true, false]) {
-    for (const small of smallFirst ? [true, false] : [false, true]) {
-      if (small) atSmallest.push(await meanCostWithSnapshots(smallest.path, 1_000, cycles))
-      else atLargest.push(await meanCostWithSnapshots(path, n, cycles))
-    }
-  }
+  // Two runs of each, paired and alternating; each ratio within its pair.
+  const { raw: atSmallest, ours: atLargest } = await inPairs(
+    2,
+    () => meanCostWithSnapshots(smallest.path, 1_000, cycles),
+    () => meanCostWithSnapshots(path, n, cycles),
+  )
   await smallest.cleanup()
   const ratio = median(atLargest.map((figure, run) => figure.usPerWrite / atSmallest[run]!.usPerWrite))
   raw.scaleWithSnapshots = { atSmallest, atLargest }
