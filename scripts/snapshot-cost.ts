@@ -12,7 +12,8 @@ import { LevelLogStore } from '../src/level-log-store.js'
 import { initialState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { restoreState } from '../src/restore.js'
-import { encodeSnapshot, partsChangedBy, type EncodedSnapshot, type StoredSnapshot } from '../src/snapshot.js'
+import { PageChanges } from '../src/page-changes.js'
+import { encodeSnapshot, type EncodedSnapshot, type StoredSnapshot } from '../src/snapshot.js'
 import { PAGE_KEYS } from '../src/id-trie.js'
 import { getChangeSources } from '../src/projection.js'
 import type { SnapshotPart } from '../src/log-store.js'
@@ -24,6 +25,8 @@ const db = new Level(join(folder, 'db'))
 await db.open()
 const store = await LevelLogStore.open(db, { sync: false })
 const state = initialState()
+/** The timestamp of the last record appended: a snapshot is stamped with its state's. */
+let lastTimestamp = 0
 const ms = (start: bigint): string => (Number(process.hrtime.bigint() - start) / 1e6).toFixed(0) + ' ms'
 const size = (parts: SnapshotPart[]): string => (parts.reduce((sum, part) => sum + (part.value?.length ?? 0), 0) / 1e6).toFixed(2) + ' MB'
 
@@ -33,6 +36,7 @@ async function append(events: ChangeEvent[]): Promise<ChangeRecord[]> {
     const record = stampEvent(event, state.seq + 1, Date.now(), state.hash)
     applyRecord(state, record)
     records.push(record)
+    lastTimestamp = record.timestamp
   }
   await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), records[0]!.seq - 1)
   return records
@@ -60,30 +64,38 @@ console.log(`pages of ${PAGE_KEYS} keys; log of ${state.seq} records (${N} chang
 
 // A full snapshot: what the first snapshot after a full replay writes.
 start = process.hrtime.bigint()
-const full = await snapshot(state, Date.now())
+const full = await snapshot(state, lastTimestamp)
 console.log(`full snapshot: ${full.parts.length - 1} pages, ${size(full.parts)}, encoded in ${full.encodeMs.toFixed(0)} ms, encoded and written in ${ms(start)}`)
 
+// Who holds what: every change source is held by the master the log was built with, until a pair
+// below moves it.
+const holders = new Map<number, number>()
+let stored = full.stored
 for (const k of [100, 1000, 10_000]) {
-  // K random release/claim pairs across the whole id range, then one snapshot of the dirty pages,
-  // over the full one (as the component does: the stored checksums, the pages the records changed).
-  const dirty = new Set<string>()
+  // K random moves across the whole id range (a release and a claim by the next master: a claim
+  // back by the same master would change nothing to rewrite), then one snapshot of the dirty pages,
+  // over the one before (as the component does: the stored checksums, what the records changed).
+  const changes = new PageChanges()
   for (let i = 0; i < k; i++) {
     const id = 1 + Math.floor(Math.random() * N)
-    // Every change source is held by the master the log was built with: a release and the claim back.
-    const holder = 1 + (id % 40)
+    const holder = holders.get(id) ?? 1 + (id % 40)
+    const next = 1 + (holder % 40)
+    holders.set(id, next)
     const events: ChangeEvent[] = [
       { type: 'MasterReleased', changesourceid: id, masterid: holder, reason: 'released' },
-      { type: 'MasterClaimed', changesourceid: id, masterid: holder },
+      { type: 'MasterClaimed', changesourceid: id, masterid: next },
     ]
-    for (const record of await append(events)) partsChangedBy(record, dirty)
+    for (const record of await append(events)) changes.record(record)
   }
-  const after = await snapshot(state, Date.now(), full.stored, dirty)
-  console.log(`snapshot after ${k * 2} records touching ${k} random change sources: ${after.parts.length - 1} dirty pages, ${size(after.parts)}, encoded in ${after.encodeMs.toFixed(0)} ms`)
+  const dirty = changes.dirtyIn(state)
+  const after = await snapshot(state, lastTimestamp, stored, dirty)
+  stored = after.stored
+  console.log(`snapshot after ${k * 2} records moving ${k} random change sources: ${after.parts.length - 1} pages written, ${size(after.parts)}, encoded in ${after.encodeMs.toFixed(0)} ms`)
 }
 
 start = process.hrtime.bigint()
 const restored = await restoreState(store)
-console.log(`open from the snapshot: ${ms(start)} (${restored.recordsFolded} records folded, snapshot used: ${restored.snapshot.used})`)
+console.log(`open from the snapshot: ${ms(start)} (${restored.recordsFolded} records folded, snapshot used: ${restored.snapshot.used}${restored.snapshot.used ? "" : `: ${restored.snapshot.reason}`})`)
 start = process.hrtime.bigint()
 const everything = getChangeSources(restored.state).length
 console.log(`then every page built (getChangeSources() of ${everything}): ${ms(start)}`)

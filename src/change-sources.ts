@@ -28,7 +28,8 @@ import {
 } from './projection.js'
 import { readRecordChunks } from './log-reader.js'
 import { restoreState } from './restore.js'
-import { DEFAULT_SNAPSHOT_EVERY, Snapshotter } from './snapshot.js'
+import { DEFAULT_SNAPSHOT_EVERY } from './snapshot.js'
+import { Snapshotter } from './snapshotter.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
 import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
@@ -124,7 +125,7 @@ export class ChangeSources {
         snapshotter = new Snapshotter(
           store,
           snapshotEvery,
-          restored.snapshot.used ? { snapshot: restored.snapshot.stored, dirtyParts: restored.dirtyParts } : undefined,
+          restored.snapshot.used ? { snapshot: restored.snapshot.stored, changes: restored.changes } : undefined,
           restored.obsoleteParts,
         )
       } catch (error) {

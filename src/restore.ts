@@ -15,6 +15,7 @@ import { applyRecord } from './evolve.js'
 import { CorruptLogError } from './errors.js'
 import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
 import type { LogStore } from './log-store.js'
+import { PageChanges } from './page-changes.js'
 import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
 import { ChainVerifier } from './chain-verifier.js'
 import {
@@ -31,7 +32,6 @@ import {
   idsOfPage,
   namesPartName,
   partNamesOf,
-  partsChangedBy,
   rowPageCountOf,
   rowsPartName,
   sha256,
@@ -54,8 +54,8 @@ export interface Restored {
     | { readonly used: false; readonly reason: string }
   /** The records folded on top of the snapshot (or of the empty state). */
   readonly recordsFolded: number
-  /** The snapshot parts the folded records changed after a snapshot (the snapshotter's dirty set); empty when none was used. */
-  readonly dirtyParts: ReadonlySet<string>
+  /** What the records folded after a snapshot changed, for the snapshotter; nothing when none was used. */
+  readonly changes: PageChanges
   /** Stored snapshot parts that no snapshot uses (an older format's, or pages the head does not name), for the next snapshot to delete. */
   readonly obsoleteParts: readonly string[]
   /** The timestamp of the state's last record; undefined for the empty state. */
@@ -98,9 +98,9 @@ async function restoreFrom(
   loaded: LoadedSnapshot,
 ): Promise<Restored> {
   const state = loaded.state ?? initialState()
-  const dirtyParts = new Set<string>()
-  // Only the pages changed after a snapshot matter to the snapshotter: without one it rewrites
-  // every page, and a set over a whole long log costs more than the rest of the bookkeeping.
+  const changes = new PageChanges()
+  // What changed after a snapshot matters to the snapshotter only: without one it rewrites every
+  // page, and tracking a whole long log costs more than the rest of the bookkeeping.
   const trackTouched = loaded.state !== undefined
   let timestamp = loaded.state === undefined ? undefined : loaded.head!.timestamp
   let recordsFolded = 0
@@ -135,7 +135,7 @@ async function restoreFrom(
         const problem = recordProblem(state, record)
         if (problem !== undefined) throw await earliest(new CorruptLogError(record.seq, `the record ${problem}`), record.seq, true)
         applyRecord(state, record)
-        if (trackTouched) partsChangedBy(record, dirtyParts)
+        if (trackTouched) changes.record(record)
         timestamp = record.timestamp
         recordsFolded += 1
         onRecord?.(record)
@@ -156,7 +156,7 @@ async function restoreFrom(
     state: freezeFresh(state),
     snapshot: loaded.state === undefined ? { used: false, reason: loaded.reason! } : { used: true, seq: loaded.head!.seq, stored: loaded.stored! },
     recordsFolded,
-    dirtyParts,
+    changes,
     obsoleteParts: loaded.obsoleteParts ?? [],
     timestamp,
   }

@@ -39,10 +39,10 @@
  * used only when it agrees with the log's record at its seq (restore.ts).
  */
 import { hash as digest } from 'node:crypto'
-import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
+import { SCHEMA_VERSION } from './events.js'
 import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from './id-trie.js'
-import type { LogStore, SnapshotPart } from './log-store.js'
-import { nameBucket, type ChangeSourcesState } from './projection.js'
+import type { SnapshotPart } from './log-store.js'
+import type { ChangeSourcesState } from './projection.js'
 
 export const SNAPSHOT_FORMAT = 3
 export const HEAD_PART = 'head'
@@ -184,16 +184,6 @@ export function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
   const pages = new Set<number>()
   for (const holder of holders) for (let index = 1; index < holder.length; index += 2) pages.add(holder[index]!)
   return [...pages].sort((a, b) => a - b)
-}
-
-/** The snapshot parts that `record` changes (for the snapshotter's dirty set). */
-export function partsChangedBy(record: ChangeRecord, into: Set<string>): void {
-  if (record.type === 'ChangeSourceRegistered') {
-    into.add(rowsPartName(pageOf(record.changesourceid)))
-    into.add(namePageKey(pageOf(nameBucket(record.name))))
-  } else {
-    into.add(claimsPartName(pageOf(record.changesourceid)))
-  }
 }
 
 /** A rows page's stored form: its names. */
@@ -342,7 +332,10 @@ export async function encodeSnapshot(
   }
   const keep = (name: string, value: string | undefined): void => {
     const checksum = value === undefined ? stored!.checksums.get(name)! : sha256(value)
-    if (value !== undefined) parts.push({ name, value })
+    // A part encoded the same as stored (a page changed and changed back, or one that restore took
+    // as changed) is not written again: every key written into the snapshot's range of the store
+    // makes LevelDB compact that range with the log's newest records.
+    if (value !== undefined && stored?.checksums.get(name) !== checksum) parts.push({ name, value })
     checksums.set(name, checksum)
     ordered.push(checksum)
   }
@@ -435,91 +428,4 @@ function pagesOf(names: Iterable<string>, prefix: string): number[] {
   const pages: number[] = []
   for (const name of names) if (name.startsWith(prefix)) pages.push(Number.parseInt(name.slice(prefix.length), 16))
   return pages
-}
-
-// Encoding works at most this long before it lets the event loop run writes and reads.
-const SLICE_MS = 4
-
-/**
- * Writes a snapshot every `every` records, in the background: the writer tells it of each
- * committed batch, and when a batch crosses a multiple of `every` it encodes the state after that
- * batch in slices between other work and stores it with one atomic write of its own. A write is
- * never slowed by more than a slice, and never fails because of a snapshot: one that cannot be
- * encoded or stored is simply missing, and the next one rewrites every page.
- */
-export class Snapshotter {
-  readonly #store: Pick<LogStore, 'writeSnapshot'>
-  readonly #every: number
-  /** What is stored of the last snapshot; undefined when no trusted snapshot is stored. */
-  #stored: StoredSnapshot | undefined
-  /** Pages changed since the stored snapshot (or since the one being written). */
-  #dirty = new Set<string>()
-  /** Stored parts that no snapshot uses (a format-1 snapshot's, pages no head names), for the next snapshot to delete. */
-  #obsolete: string[]
-  #writing: Promise<void> | undefined
-  /** The newest snapshot that came due while another was being written, with the pages changed before it. */
-  #due: Due | undefined
-
-  /**
-   * `every`: records between snapshots (0: never). `stored`: what open loaded of the stored
-   * snapshot, and the parts the records folded after it changed; without one, the first
-   * snapshot writes every page (and so overwrites whatever stale pages are stored).
-   * `obsoleteParts`: stored parts that no snapshot uses, to delete with the first snapshot.
-   */
-  constructor(
-    store: Pick<LogStore, 'writeSnapshot'>,
-    every: number,
-    stored?: { snapshot: StoredSnapshot; dirtyParts: Iterable<string> },
-    obsoleteParts: readonly string[] = [],
-  ) {
-    this.#store = store
-    this.#every = every
-    this.#stored = stored?.snapshot
-    for (const part of stored?.dirtyParts ?? []) this.#dirty.add(part)
-    this.#obsolete = [...obsoleteParts]
-  }
-
-  /** The writer's report of a stored batch: `appended` (non-empty, in seq order), leaving `state`. */
-  committed(state: ChangeSourcesState, appended: readonly ChangeRecord[]): void {
-    if (this.#every === 0) return
-    for (const record of appended) partsChangedBy(record, this.#dirty)
-    const before = appended[0]!.seq - 1
-    if (Math.floor(before / this.#every) === Math.floor(state.seq / this.#every)) return
-    // The pages changed up to this state belong to its snapshot, taken now: those changed after it
-    // must stay dirty for the next one, or a page would be stored as of an older state.
-    let dirty = this.#dirty
-    this.#dirty = new Set()
-    if (this.#due !== undefined) dirty = new Set([...this.#due.dirty, ...dirty])
-    const due: Due = { state, timestamp: appended[appended.length - 1]!.timestamp, dirty }
-    if (this.#writing !== undefined) this.#due = due
-    else this.#writing = this.#write(due)
-  }
-
-  /** Resolves once no snapshot is being written (close waits for it, so that one that is due is kept). */
-  async settled(): Promise<void> {
-    while (this.#writing !== undefined) await this.#writing
-  }
-
-  async #write({ state, timestamp, dirty }: Due): Promise<void> {
-    // Out of the writer's way: the batch that made this snapshot due settles its callers first.
-    await new Promise((resolve) => setImmediate(resolve))
-    try {
-      const { parts, stored } = await encodeSnapshot(state, timestamp, this.#stored, dirty, SLICE_MS)
-      await this.#store.writeSnapshot([...this.#obsolete.map((name) => ({ name, value: null })), ...parts])
-      this.#stored = stored
-      this.#obsolete = []
-    } catch {
-      // An optimisation must never fail a write: the next snapshot rewrites every page.
-      this.#stored = undefined
-    }
-    const next = this.#due
-    this.#due = undefined
-    this.#writing = next === undefined ? undefined : this.#write(next)
-  }
-}
-
-interface Due {
-  readonly state: ChangeSourcesState
-  readonly timestamp: number
-  readonly dirty: ReadonlySet<string>
 }

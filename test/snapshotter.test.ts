@@ -13,7 +13,8 @@ import { findIdByName, getChangeSources, initialState, type ChangeSourcesState }
 import { restoreState } from '../src/restore.js'
 import { applyRecord, produceState } from '../src/evolve.js'
 import { stampEvent } from '../src/record-codec.js'
-import { encodeClaimsPage, HEAD_PART, partNamesOf, Snapshotter, type SnapshotHead } from '../src/snapshot.js'
+import { encodeClaimsPage, encodeSnapshot, HEAD_PART, namePageKey, partNamesOf, type SnapshotHead } from '../src/snapshot.js'
+import { Snapshotter } from '../src/snapshotter.js'
 import { Writer } from '../src/writer.js'
 
 /** A log store whose snapshot writes wait at a gate until the test opens it (or makes them fail). */
@@ -185,6 +186,70 @@ test('names parts hold about 1,024 buckets each: regrouped as the names grow, un
   for (const index of [0, 2999, 3000, 5999]) assert.is(findIdByName(restored.state, `poller:${index}`), index + 1)
   assert.is(findIdByName(restored.state, 'poller:6000'), undefined)
   await db.close()
+})
+
+test('claims that come and go between two snapshots rewrite no claims page, nor do those folded on open', async () => {
+  const { db, store, snapshotStore, held } = await gatedStore()
+  const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 1, committed: (state, appended) => snapshotterOf(writer).committed(state, appended) })
+  const snapshotters = new Map<Writer, Snapshotter>([[writer, new Snapshotter(snapshotStore, 2200)]])
+  const snapshotterOf = (of: Writer) => snapshotters.get(of)!
+  const release = (changesourceid: number): Command => ({ type: 'ReleaseChangeSource', changesourceid })
+  const ids = (first: number, last: number) => Array.from({ length: last - first + 1 }, (_, index) => first + index)
+  // Three rows pages, each with claims: 2,200 records, the first snapshot.
+  await Promise.all(ids(1, 2100).map((id) => writer.submit(register(`source-${id}`))))
+  const heldByOne = new Set([...ids(5, 37), ...ids(1030, 1062), ...ids(2050, 2083)])
+  await Promise.all([...heldByOne].map((id) => writer.submit(claim(id, 1))))
+  await letBackgroundRun(() => held.length === 1)
+  await held[0]!.settle(false)
+  await snapshotterOf(writer).settled()
+  // Claim-release cycles on every page, and master 1 releasing its change sources and claiming
+  // them back, one after another: 1,000 records.
+  const cycles = async (on: Writer, count: number) => {
+    for (let index = 0; index < count; index++) {
+      const id = 40 + ((index * 211) % 2000)
+      await on.submit(heldByOne.has(id) ? release(id) : claim(id, 2))
+      await on.submit(heldByOne.has(id) ? claim(id, 1) : release(id))
+    }
+  }
+  await cycles(writer, 500)
+  // Open here: the records folded after the snapshot go to a new writer's snapshotter.
+  const restored = await restoreState(store)
+  assert.ok(restored.snapshot.used && restored.recordsFolded === 1000)
+  const reopened = new Writer({
+    state: restored.state,
+    store,
+    publish: () => {},
+    now: () => 1,
+    committed: (state, appended) => snapshotterOf(reopened).committed(state, appended),
+  })
+  snapshotters.set(reopened, new Snapshotter(snapshotStore, 2200, { snapshot: restored.snapshot.stored, changes: restored.changes }))
+  await cycles(reopened, 600)
+  await letBackgroundRun(() => held.length === 2)
+  assert.equal(held[1]!.parts.map((part) => part.name), [HEAD_PART], 'the head alone')
+  assert.is(headOf(held[1]!.parts).seq, 4400)
+  await held[1]!.settle(false)
+  await snapshotterOf(reopened).settled()
+  const reread = await restoreState(store)
+  assert.ok(reread.snapshot.used && reread.snapshot.seq === 4400)
+  assert.equal(getChangeSources(reread.state), getChangeSources(reopened.state))
+  assert.equal(getChangeSources(reread.state, { masterid: 1 }).map(({ id }) => id), [...heldByOne])
+  await db.close()
+})
+
+test('a page taken as changed but encoded as stored is not written again', async () => {
+  const ids = Array.from({ length: 1100 }, (_, index) => index + 1)
+  const state = produceState(initialState(), (draft) => {
+    let seq = 0
+    for (const id of ids) applyRecord(draft, stampEvent({ type: 'ChangeSourceRegistered', changesourceid: id, name: `poller:${id}` }, ++seq, 1, draft.hash))
+    for (const id of [3, 1050]) applyRecord(draft, stampEvent({ type: 'MasterClaimed', changesourceid: id, masterid: 4 }, ++seq, 1, draft.hash))
+  })
+  const first = await encodeSnapshot(state, 1, undefined, new Set())
+  const { names } = partNamesOf(headOf(first.parts))
+  assert.equal(first.parts.map((part) => part.name).sort(), ['claims!00000000', 'claims!00000001', HEAD_PART, ...names, 'rows!00000000', 'rows!00000001'])
+  const again = await encodeSnapshot(state, 1, first.stored, new Set(['claims!00000001', 'rows!00000000', namePageKey(0)]))
+  assert.equal(again.parts.map((part) => part.name), [HEAD_PART])
+  assert.equal(again.stored.checksums, first.stored.checksums)
+  assert.equal(again.parts[0], first.parts.find((part) => part.name === HEAD_PART))
 })
 
 test('a claims page reads the same from the masters\u2019 tries as from its rows', () => {
