@@ -2,7 +2,7 @@
 // `node --max-old-space-size=8192 --import tsx scripts/snapshot-overhead.ts [changeSources]`
 // (default 1,000,000). On a log built as the bench builds it, with a snapshot at its head, the
 // bench's scattered claim-release cycles (10,000 records to warm, then 30,000 timed, crossing three
-// snapshots), once each way, twice, in one process: snapshots off; dirty pages tracked but no
+// snapshots), once each way, twice, in one process: snapshots off; changes tracked but no
 // snapshot ever due; snapshots encoded but not written; the default. Prints, in µs per write, the
 // wall time, the main thread's busy time (event-loop utilisation) and the process's CPU.
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -30,7 +30,7 @@ const pool = Math.max(1, Math.floor(n / 100))
 const idOf = (index: number) => ((index * 7919) % pool) * 100 + 50
 const variants: Array<[string, number | undefined, boolean]> = [
   ['snapshots off', 0, true],
-  ['dirty pages tracked, none due', 1e9, true],
+  ['changes tracked, none due', 1e9, true],
   ['encoded, not written', undefined, false],
   ['the default', undefined, true],
 ]

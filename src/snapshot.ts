@@ -97,9 +97,9 @@ export function namePagesPerPartFor(buckets: number): number {
   return perPart
 }
 
-// Every record written names the pages it changes (the snapshotter's dirty set): each name is
-// built once and then reused, which spares a string and its hashing per record (profiled: 5% of
-// the main thread's time per record with 64 callers in flight).
+// The pages that records change are named by these (page-changes.ts): each name is built once and
+// then reused, which spares a string and its hashing per record (profiled: 5% of the main thread's
+// time per record with 64 callers in flight, when every record named its page).
 const rowsPartNames: string[] = []
 const claimsPartNames: string[] = []
 const namesPartNames: string[] = []
