@@ -332,9 +332,10 @@ export async function encodeSnapshot(
   }
   const keep = (name: string, value: string | undefined): void => {
     const checksum = value === undefined ? stored!.checksums.get(name)! : sha256(value)
-    // A part encoded the same as stored (a page changed and changed back, or one that restore took
-    // as changed) is not written again: every key written into the snapshot's range of the store
-    // makes LevelDB compact that range with the log's newest records.
+    // A part encoded as it is stored (changed and changed back between two snapshots that came due
+    // together, or taken as changed by page: page-changes.ts) is not written again. Each key
+    // written costs the store, and LevelDB more: a snapshot key among the log's newest records
+    // makes it merge them with older tables (docs/benchmarks.md).
     if (value !== undefined && stored?.checksums.get(name) !== checksum) parts.push({ name, value })
     checksums.set(name, checksum)
     ordered.push(checksum)
