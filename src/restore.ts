@@ -101,7 +101,7 @@ async function restoreFrom(
   const changes = new PageChanges()
   // What changed after a snapshot matters to the snapshotter only: without one it rewrites every
   // page, and tracking a whole long log costs more than the rest of the bookkeeping.
-  const trackTouched = loaded.state !== undefined
+  const trackChanges = loaded.state !== undefined
   let timestamp = loaded.state === undefined ? undefined : loaded.head!.timestamp
   let recordsFolded = 0
   const to = typeof target === 'object' && 'seq' in target ? target.seq : undefined
@@ -135,7 +135,7 @@ async function restoreFrom(
         const problem = recordProblem(state, record)
         if (problem !== undefined) throw await earliest(new CorruptLogError(record.seq, `the record ${problem}`), record.seq, true)
         applyRecord(state, record)
-        if (trackTouched) changes.record(record)
+        if (trackChanges) changes.record(record)
         timestamp = record.timestamp
         recordsFolded += 1
         onRecord?.(record)
