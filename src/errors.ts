@@ -17,6 +17,7 @@ export const ErrorCode = {
   readFailed: 'CHANGESOURCES_READ_FAILED',
   appendConflict: 'CHANGESOURCES_APPEND_CONFLICT',
   notFound: 'CHANGESOURCES_NOT_FOUND',
+  writeRefused: 'CHANGESOURCES_WRITE_REFUSED',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -129,6 +130,22 @@ export class UnknownSchemaVersionError extends ChangeSourcesError {
 export class WriteFailedError extends ChangeSourcesError {
   constructor(options: { cause: unknown }) {
     super(ErrorCode.writeFailed, `appending to the log failed, nothing was written: ${messageOf(options.cause)}`, options)
+  }
+}
+
+/**
+ * A write to a durable database given as `db` failed earlier, and LevelDB may skip on recovery
+ * whatever is written after such a failure: every write is refused until the component is closed
+ * and the database reopened. `cause` is the failed write's error.
+ */
+export class WriteRefusedError extends ChangeSourcesError {
+  constructor(options: { cause: unknown }) {
+    super(
+      ErrorCode.writeRefused,
+      `writes are refused since a write to the database failed (${messageOf(options.cause)}): LevelDB could drop whatever is written after ` +
+        'such a failure when it recovers; close the component, close and reopen the database, and open the component again',
+      options,
+    )
   }
 }
 

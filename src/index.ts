@@ -58,6 +58,7 @@ export {
   CorruptLogError,
   UnknownSchemaVersionError,
   WriteFailedError,
+  WriteRefusedError,
   ReadFailedError,
   AppendConflictError,
   LocationNotFoundError,

@@ -2,7 +2,8 @@
  * The embedded log store: one LevelDB database (or any abstract-level database), one key per record.
  */
 import type { AbstractLevel } from 'abstract-level'
-import { AppendConflictError } from './errors.js'
+import { AppendConflictError, CorruptLogError, WriteRefusedError } from './errors.js'
+import { reserveDatabase } from './open-locations.js'
 import type { LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from './log-store.js'
 
 /** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
@@ -30,26 +31,57 @@ export function seqOfKey(key: string): number {
 
 export class LevelLogStore implements LogStore {
   readonly #db: AnyLevel
+  readonly #root: AnyLevel
   readonly #sync: boolean
+  readonly #owned: boolean
   #head: number
+  /** The stored value at the head, to recognise the head after a reopen; undefined for an empty log. */
+  #headValue: string | undefined
   /** The last seq a failed append may have stored beyond the head; 0 when none may have. */
   #inDoubtUpTo = 0
+  /**
+   * The first write that failed since the database was last opened, if one did. After it a LevelDB
+   * write-ahead log may hold a torn record, and recovery skips whatever was written after one: no
+   * later write may be acknowledged until the database has been reopened (see #recover).
+   */
+  #failedWrite: { error: unknown } | undefined
+  #lastWrite: Promise<void> = Promise.resolve()
 
-  private constructor(db: AnyLevel, sync: boolean, head: number) {
+  readonly #unreserve: () => void
+
+  private constructor(
+    db: AnyLevel,
+    root: AnyLevel,
+    options: { sync: boolean; owned: boolean; unreserve: () => void },
+    head: number,
+    headValue: string | undefined,
+  ) {
     this.#db = db
-    this.#sync = sync
+    this.#unreserve = options.unreserve
+    this.#root = root
+    this.#sync = options.sync
+    this.#owned = options.owned
     this.#head = head
+    this.#headValue = headValue
   }
 
   /**
    * Wraps an open database. Keys and values are strings; a database with other default encodings
-   * is used through a sublevel that fixes them.
+   * is used through a sublevel that fixes them. `owned`: this store may close and reopen the
+   * database (it was opened for it), which is how it recovers from a failed write.
    */
-  static async open(db: AnyLevel, options: { sync: boolean }): Promise<LevelLogStore> {
+  static async open(db: AnyLevel, options: { sync: boolean; owned?: boolean; writer?: boolean }): Promise<LevelLogStore> {
     const utf8 = db.keyEncoding().commonName === 'utf8' && db.valueEncoding().commonName === 'utf8'
     const strings: AnyLevel = utf8 ? db : db.sublevel('changesources', { keyEncoding: 'utf8', valueEncoding: 'utf8' })
-    const last = await strings.keys({ gte: LOG_PREFIX, lt: LOG_END, reverse: true, limit: 1 }).all()
-    return new LevelLogStore(strings, options.sync, last.length === 0 ? 0 : seqOfKey(last[0] as string))
+    // One writer per database in this process: a second would append after a head it never saw.
+    const unreserve = options.writer === true ? reserveDatabase(strings) : () => {}
+    try {
+      const [head, headValue] = await lastEntry(strings)
+      return new LevelLogStore(strings, db, { sync: options.sync, owned: options.owned ?? false, unreserve }, head, headValue)
+    } catch (error) {
+      unreserve()
+      throw error
+    }
   }
 
   get head(): number {
@@ -80,7 +112,26 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+    return this.#oneAtATime(() => this.#append(entries, expectedHead))
+  }
+
+  writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+    return this.#oneAtATime(() => this.#writeSnapshot(parts))
+  }
+
+  /**
+   * Writes run one at a time, so that a failed one is known before the next starts: LevelDB would
+   * append a write issued beside a failing one after its torn record, and recovery would drop it.
+   */
+  #oneAtATime(write: () => Promise<void>): Promise<void> {
+    const done = this.#lastWrite.then(write)
+    this.#lastWrite = done.catch(() => {})
+    return done
+  }
+
+  async #append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+    if (this.#failedWrite !== undefined) await this.#recover()
     // One process holds the LevelDB lock and this object serializes its appends, so the head in
     // memory is the head on disk; the check guards against a caller that lost track of it.
     if (expectedHead !== this.#head) throw new AppendConflictError(expectedHead, this.#head)
@@ -100,21 +151,68 @@ export class LevelLogStore implements LogStore {
         await batch.write(this.#sync ? SYNC : NO_SYNC)
       }
     } catch (error) {
+      this.#failedWrite ??= { error }
       await this.#undo(entries)
       throw error
     }
     this.#head = last
+    this.#headValue = entries[entries.length - 1]!.value
     this.#inDoubtUpTo = 0
   }
 
-  async writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+  async #writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+    if (this.#failedWrite !== undefined) await this.#recover()
     const batch = this.#db.batch()
     for (const part of parts) {
       if (part.value === null) batch.del(SNAPSHOT_PREFIX + part.name)
       else batch.put(SNAPSHOT_PREFIX + part.name, part.value)
     }
-    // Not synced: a snapshot lost to a crash only makes the next open fold more of the log.
-    await batch.write(NO_SYNC)
+    // Not synced: a snapshot lost to a crash only makes the next open fold more of the log. Its
+    // failure still counts: it can tear the write-ahead log as a record's can.
+    try {
+      await batch.write(NO_SYNC)
+    } catch (error) {
+      this.#failedWrite ??= { error }
+      throw error
+    }
+  }
+
+  /**
+   * Makes writing safe again after a failed write, or refuses with WriteRefusedError. A database
+   * that keeps nothing past the process has no write-ahead log to tear: it is checked and used
+   * again. A database opened for this store is closed and reopened, which makes LevelDB recover its
+   * log as after a crash and start a new one; then the head found must be the head acknowledged,
+   * and whatever the failed write stored past it is deleted. A durable database opened by the
+   * caller cannot be reopened here: writes are refused until the caller reopens it.
+   */
+  async #recover(): Promise<void> {
+    const failed = this.#failedWrite!
+    const permanent = this.#root.supports.permanence
+    if (permanent && !this.#owned) throw new WriteRefusedError({ cause: failed.error })
+    try {
+      if (permanent) {
+        await this.#root.close()
+        await this.#root.open()
+      }
+      const [head] = await lastEntry(this.#db)
+      if (head < this.#head || (head >= this.#head && this.#head > 0 && (await this.#db.get(logKey(this.#head))) !== this.#headValue)) {
+        // Acknowledged records are gone or changed: nothing written now could be trusted either.
+        throw new CorruptLogError(Math.min(head, this.#head) + 1, 'records acknowledged before a failed write are missing after reopening the database')
+      }
+      if (head > this.#head) {
+        const undo = this.#db.batch()
+        for (let seq = this.#head + 1; seq <= head; seq++) undo.del(logKey(seq))
+        await undo.write(SYNC)
+      }
+    } catch (error) {
+      if (error instanceof CorruptLogError) {
+        this.#failedWrite = { error }
+        throw error
+      }
+      throw new Error(`reopening the database after a failed write failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+    }
+    this.#inDoubtUpTo = 0
+    this.#failedWrite = undefined
   }
 
   /**
@@ -149,7 +247,19 @@ export class LevelLogStore implements LogStore {
     }
   }
 
+  /** Whether writes wait for a reopen of the database: after a failed write to a durable database opened by the caller. */
+  get writesRefused(): boolean {
+    return this.#failedWrite !== undefined && this.#root.supports.permanence && !this.#owned
+  }
+
   async close(): Promise<void> {
+    this.#unreserve()
     // The database itself is closed by whoever opened it (see change-sources.ts).
   }
+}
+
+/** The last record's seq and stored value; 0 and undefined for an empty log. */
+async function lastEntry(db: AnyLevel): Promise<[number, string | undefined]> {
+  const last = (await db.iterator({ gte: LOG_PREFIX, lt: LOG_END, reverse: true, limit: 1 }).all()) as Array<[string, string]>
+  return last.length === 0 ? [0, undefined] : [seqOfKey(last[0]![0]), last[0]![1]]
 }

@@ -7,7 +7,7 @@
  */
 import type { Command } from './commands.js'
 import { decide } from './decide.js'
-import { ChangeSourcesError, WriteFailedError } from './errors.js'
+import { ChangeSourcesError, WriteFailedError, WriteRefusedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { applyRecord, produceState } from './evolve.js'
 import type { LogStore } from './log-store.js'
@@ -134,7 +134,7 @@ export class Writer {
       } catch (cause) {
         // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
         // and every command of the batch fails, including those whose answer leaned on another's.
-        const failure = new WriteFailedError({ cause })
+        const failure = cause instanceof WriteRefusedError ? cause : new WriteFailedError({ cause })
         for (const pending of batch) pending.reject(failure)
         return
       }
