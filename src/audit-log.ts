@@ -11,7 +11,7 @@ import { Level } from 'level'
 import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { LevelLogStore, type AnyLevel } from './level-log-store.js'
-import { reserveLocation } from './open-locations.js'
+import { lockLocation, type LocationLock } from './open-locations.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
 import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
@@ -79,7 +79,7 @@ export class AuditLog {
     if (db !== undefined) {
       const database = db as AnyLevel
       await database.open()
-      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, async () => {})
+      return new AuditLog(await LevelLogStore.open(database, { sync: true, writer: create }), progress, async () => {})
     }
     let path = location as string
     let removeCopy = async (): Promise<void> => {}
@@ -102,9 +102,9 @@ export class AuditLog {
       }
       path = join(folder, 'db')
     }
-    let unreserve: () => void
+    let lock: LocationLock
     try {
-      unreserve = reserveLocation(path)
+      lock = await lockLocation(path, { create })
     } catch (error) {
       await removeCopy()
       throw error
@@ -114,7 +114,7 @@ export class AuditLog {
       try {
         await database.close()
       } finally {
-        unreserve()
+        await lock.release()
         await removeCopy()
       }
     }
@@ -126,7 +126,7 @@ export class AuditLog {
         if (code === 'LEVEL_LOCKED') throw new LocationLockedError(location as string, 'another-process', { cause: error })
         throw new OpenFailedError(`the database could not be opened: ${(error as Error)?.message ?? String(error)}`, { cause: error })
       }
-      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, release)
+      return new AuditLog(await LevelLogStore.open(database, { sync: true, owned: true, writer: create }), progress, release)
     } catch (error) {
       await release().catch(() => {})
       throw error instanceof ChangeSourcesError ? error : new OpenFailedError(String((error as Error)?.message ?? error), { cause: error })
@@ -172,6 +172,7 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#store.close()
     await this.#release()
   }
 

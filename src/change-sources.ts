@@ -17,7 +17,8 @@ import {
 import type { ChangeRecord } from './events.js'
 import { LevelLogStore, type AnyLevel } from './level-log-store.js'
 import type { LogStore } from './log-store.js'
-import { reserveLocation } from './open-locations.js'
+import { lockLocation } from './open-locations.js'
+import { describeOpenFailure } from './open-failure.js'
 import {
   findIdByName,
   getChangeSource,
@@ -90,10 +91,11 @@ export class ChangeSources {
     let database: AnyLevel
     let release: () => Promise<void>
     if (location !== undefined) {
-      const unreserve = reserveLocation(location)
+      // Our own lock first: LevelDB's is dropped by any refused open of the folder in this process.
+      const lock = await lockLocation(location, { create: true })
       // Before the Level is made: it starts opening itself on the next tick.
-      await refuseHeadless(location).catch((error: unknown) => {
-        unreserve()
+      await refuseHeadless(location).catch(async (error: unknown) => {
+        await lock.release()
         throw error
       })
       database = new Level(location)
@@ -101,7 +103,7 @@ export class ChangeSources {
         try {
           await database.close()
         } finally {
-          unreserve()
+          await lock.release()
         }
       }
     } else {
@@ -114,11 +116,11 @@ export class ChangeSources {
       } catch (error) {
         throw openError(location, error)
       }
-      let store: LevelLogStore
+      let store: LevelLogStore | undefined
       let state: ChangeSourcesState
       let snapshotter: Snapshotter
       try {
-        store = await LevelLogStore.open(database, { sync })
+        store = await LevelLogStore.open(database, { sync, owned: location !== undefined, writer: true })
         // The newest trusted snapshot plus the records after it; the whole log when there is none.
         const restored = await restoreState(store)
         state = restored.state
@@ -129,6 +131,7 @@ export class ChangeSources {
           restored.obsoleteParts,
         )
       } catch (error) {
+        await store?.close()
         if (error instanceof ChangeSourcesError) throw error
         throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
       }
@@ -329,5 +332,5 @@ function openError(location: string | undefined, error: unknown): ChangeSourcesE
   if (location !== undefined && cause?.code === 'LEVEL_LOCKED') {
     return new LocationLockedError(location, 'another-process', { cause: error })
   }
-  return new OpenFailedError(`the database could not be opened: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+  return new OpenFailedError(describeOpenFailure(location ?? 'the database given as options.db', error), { cause: error })
 }

@@ -37,7 +37,7 @@ export function issue(cs: ChangeSources, op: Op): Promise<Answer> {
 }
 
 /** Every query answer: the head, getChangeSource for ids 1..maxId, getChangeSources with every filter. */
-export async function componentView(cs: ChangeSources, masters: readonly number[], maxId: number): Promise<unknown> {
+export async function componentView(cs: Pick<ChangeSources, 'head' | 'getChangeSource' | 'getChangeSources'>, masters: readonly number[], maxId: number): Promise<unknown> {
   const byId: unknown[] = []
   for (let id = 1; id <= maxId; id++) byId.push(plain(await cs.getChangeSource(id)))
   const lists: unknown[] = []
