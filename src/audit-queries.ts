@@ -4,7 +4,7 @@
  * (AuditLog, which has none and restores one when a question needs it).
  */
 import type { ChangeRecord } from './events.js'
-import { InvalidArgumentError } from './errors.js'
+import { ChangeSourcesError, InvalidArgumentError, ReadFailedError } from './errors.js'
 import { checkHistoryQuery, collectHistory, type History, type HistoryQuery } from './history.js'
 import type { LogStore } from './log-store.js'
 import { readRecords } from './log-reader.js'
@@ -57,17 +57,21 @@ export class AuditQueries {
   async at(target: PointInTimeTarget): Promise<PointInTime> {
     const head = this.#head()
     const checked = checkTarget(target, head)
-    const live = this.#liveState?.()
-    if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
-    const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
-    return new PointInTime(restored.state, restored.timestamp)
+    return typedErrors(async () => {
+      const live = this.#liveState?.()
+      if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
+      const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
+      return new PointInTime(restored.state, restored.timestamp)
+    })
   }
 
   async history(query?: HistoryQuery): Promise<History> {
     const head = this.#head()
-    const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
-    const checked = checkHistoryQuery(query, state)
-    return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+    return typedErrors(async () => {
+      const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
+      const checked = checkHistoryQuery(query, state)
+      return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+    })
   }
 
   verify(): Promise<VerifyReport> {
@@ -86,5 +90,14 @@ export class AuditQueries {
     if (seq === 0) return undefined
     for await (const record of readRecords(this.#store, { from: seq, to: seq })) return record.timestamp
     return undefined
+  }
+}
+
+/** Runs an audit read so that it rejects only with our errors: a store's own error becomes a ReadFailedError with it as the cause. */
+async function typedErrors<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
   }
 }
