@@ -5,7 +5,7 @@
  * cannot be opened.
  */
 import { checkedRecord } from './record-codec.js'
-import { ChangeSourcesError, isChangeSourcesError } from './errors.js'
+import { ChangeSourcesError, ReadFailedError, isChangeSourcesError } from './errors.js'
 import { applyRecord } from './evolve.js'
 import type { LogStore } from './log-store.js'
 import { initialState } from './projection.js'
@@ -41,6 +41,8 @@ export async function verifyLog(store: LogStore, onProgress?: (seq: number, head
       onProgress?.(state.seq, head)
     }
   } catch (error) {
+    // The database closed under the walk says nothing about the log: no report, whole or damaged.
+    if (closedUnderneath(error)) throw new ReadFailedError({ cause: error })
     const seq = (error as { seq?: unknown }).seq
     return {
       ok: false,
@@ -52,4 +54,10 @@ export async function verifyLog(store: LogStore, onProgress?: (seq: number, head
     }
   }
   return { ok: true, length: state.seq, headHash: state.hash }
+}
+
+/** Whether a store error is abstract-level's for a database or iterator closed while in use. */
+function closedUnderneath(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'LEVEL_ITERATOR_NOT_OPEN' || code === 'LEVEL_DATABASE_NOT_OPEN'
 }
