@@ -43,7 +43,10 @@ import {
   type StoredSnapshot,
 } from './snapshot.js'
 
-/** Where to stop: after seq `seq`, or after the last record (in seq order) stamped at or before `time`. */
+/**
+ * Where to stop: after seq `seq`, or at `time`: after the longest prefix of the log whose records
+ * are all stamped at or before it (the fold stops at the first record stamped after it).
+ */
 export type RestoreTarget = { seq: number } | { time: number } | 'head'
 
 export interface Restored {
@@ -182,7 +185,9 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     if (!('seq' in head)) return { reason: head.reason, obsoleteParts: head.obsoleteParts }
     if (head.seq > store.head) return { reason: `the snapshot is at seq ${head.seq}, past the end of the log (seq ${store.head})` }
     if (typeof target === 'object' && 'seq' in target && head.seq > target.seq) return { reason: 'the snapshot is after the requested point' }
-    if (typeof target === 'object' && 'time' in target && head.timestamp > target.time) return { reason: 'the snapshot is after the requested point' }
+    if (typeof target === 'object' && 'time' in target && !(await stampedAtOrBefore(store, head.seq, target.time))) {
+      return { reason: 'a record up to the snapshot is stamped after the requested time' }
+    }
     const logProblem = await checkAgainstLog(store, head)
     if (logProblem !== undefined) return { reason: logProblem }
     const pages = await readPages(store, head)
@@ -192,6 +197,26 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }
   }
+}
+
+/**
+ * Whether every record from seq 1 to `seq` is stamped at or before `time`: only then is the state
+ * at that time at or after the snapshot at `seq` (a clock that stepped back can stamp a record
+ * after a later one). A record that does not parse answers no: the fold from seq 1 reports it.
+ */
+async function stampedAtOrBefore(store: LogStore, seq: number, time: number): Promise<boolean> {
+  for await (const entries of store.read({ from: 1, to: seq })) {
+    for (const entry of entries) {
+      let timestamp: unknown
+      try {
+        timestamp = (JSON.parse(entry.value) as { timestamp?: unknown }).timestamp
+      } catch {
+        return false
+      }
+      if (typeof timestamp !== 'number' || !(timestamp <= time)) return false
+    }
+  }
+  return true
 }
 
 /** The head, why there is no usable one, or (for a head of format 1) why and which parts it left. */
