@@ -18,6 +18,7 @@ import type { LogStore } from './log-store.js'
 import { PageChanges } from './page-changes.js'
 import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
 import { ChainVerifier } from './chain-verifier.js'
+import { problemOf } from './verify.js'
 import {
   CLAIMS_PREFIX,
   FORMAT_1_CHUNK_PREFIX,
@@ -309,7 +310,7 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   try {
     record = decodeRecord(head.seq, value, previousHash)
   } catch (error) {
-    return `the log's record at the snapshot's seq ${head.seq} does not decode: ${(error as Error).message}`
+    return `the log's record at the snapshot's seq ${head.seq} does not decode: ${problemOf(error)}`
   }
   if (record.hash !== head.hash) return `the snapshot's hash is not the log's at seq ${head.seq}`
   if (record.timestamp !== head.timestamp) return `the snapshot's timestamp is not the log's at seq ${head.seq}`

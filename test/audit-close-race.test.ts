@@ -8,7 +8,7 @@ import { Level } from 'level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditQueries } from '../src/audit-queries.js'
-import { AuditLog, ChangeSources, ChangeSourcesError, ClosedError, ErrorCode } from '../src/index.js'
+import { AuditLog, ChangeSources, ChangeSourcesError, ClosedError, ErrorCode, type VerifyReport } from '../src/index.js'
 import { LevelLogStore } from '../src/level-log-store.js'
 import { rejectsWith } from './helpers/assertions.js'
 
@@ -99,8 +99,8 @@ test('ChangeSources: at() and verify() racing close() resolve right or reject wi
       (error: unknown) => error,
     )
     const verify = cs.verify().then(
-      (report) => report,
-      (error: unknown) => error,
+      (report): VerifyReport | Error => report,
+      (error: unknown) => error as Error,
     )
     await cs.close()
     const [seq, report] = await Promise.all([at, verify])
