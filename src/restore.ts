@@ -151,8 +151,8 @@ async function restoreFrom(
     await verifier?.close()
   }
   if (to !== undefined && state.seq !== to) {
-    // Only reachable when the log ends early: the caller asked for a seq past its head.
-    throw new RangeError(`the log ends at seq ${state.seq}, before seq ${to}`)
+    // The store ended before `to`, which its head said it holds: the records after its end are gone.
+    throw new CorruptLogError(state.seq + 1, 'the record is missing (the log ends before it)')
   }
   restoreCounters.recordsFolded += recordsFolded
   if (loaded.state !== undefined) restoreCounters.snapshotsUsed += 1

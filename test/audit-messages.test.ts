@@ -4,7 +4,8 @@
 import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { AuditLog, ChangeSources, ErrorCode } from '../src/index.js'
+import { AuditLog, ChangeSources, CorruptLogError, ErrorCode } from '../src/index.js'
+import { rejectsWith } from './helpers/assertions.js'
 import { LevelLogStore, logKey } from '../src/level-log-store.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { loadSnapshot } from '../src/restore.js'
@@ -78,6 +79,20 @@ test("a snapshot whose record in the log does not decode is ignored for a reason
   assert.is(loaded.state, undefined)
   assert.ok(loaded.reason?.includes('not valid JSON'), loaded.reason)
   assert.is(count(loaded.reason!, 'seq 3'), 1, loaded.reason)
+  await db.close()
+})
+
+
+test('a log that ends before the seq asked for (its last record gone under an open AuditLog): CorruptLogError naming the missing seq', async () => {
+  const db = new MemoryLevel<string, string>()
+  const cs = await ChangeSources.open({ db, snapshotEvery: 0 })
+  await cs.setChangeSourceMaster(await cs.findChangeSourceId('a'), 7)
+  await cs.close()
+  const log = await AuditLog.open({ db })
+  await db.del(logKey(2))
+  const error = await rejectsWith(() => log.at({ seq: 2 }), ErrorCode.corruptLog, CorruptLogError)
+  assert.is(error.seq, 2)
+  await log.close()
   await db.close()
 })
 
