@@ -172,6 +172,8 @@ export class AuditLog {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // The audit reads under way finish before the database closes under them.
+    await this.#queries.close()
     await this.#store.close()
     await this.#release()
   }

@@ -4,7 +4,7 @@
  * (AuditLog, which has none and restores one when a question needs it).
  */
 import type { ChangeRecord } from './events.js'
-import { InvalidArgumentError } from './errors.js'
+import { ChangeSourcesError, ClosedError, InvalidArgumentError, ReadFailedError } from './errors.js'
 import { checkHistoryQuery, collectHistory, type History, type HistoryQuery } from './history.js'
 import type { LogStore } from './log-store.js'
 import { readRecords } from './log-reader.js'
@@ -24,6 +24,9 @@ export class AuditQueries {
   readonly #store: LogStore
   readonly #liveState: (() => ChangeSourcesState) | undefined
   readonly #onProgress: ((done: number, total: number) => void) | undefined
+  /** The reads under way (a pull of read() counts while it waits for its record). */
+  readonly #inFlight = new Set<Promise<unknown>>()
+  #closed = false
 
   constructor(store: LogStore, liveState?: () => ChangeSourcesState, onProgress?: (done: number, total: number) => void) {
     this.#store = store
@@ -51,27 +54,72 @@ export class AuditQueries {
   }
 
   read(range?: ReadRange): AsyncIterable<ChangeRecord> {
-    return readRecords(this.#store, this.range(range))
+    if (this.#closed) throw new ClosedError('read')
+    return this.#pulledWhileOpen(readRecords(this.#store, this.range(range)))
+  }
+
+  /** Resolves once every read started so far has finished, answered or failed. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight])
+  }
+
+  /**
+   * Refuses reads from now on (ClosedError) and resolves once those under way have finished: the
+   * owner of the store calls it before closing the store, so that no read is cut off halfway.
+   */
+  close(): Promise<void> {
+    this.#closed = true
+    return this.settled()
   }
 
   async at(target: PointInTimeTarget): Promise<PointInTime> {
+    if (this.#closed) throw new ClosedError('at')
     const head = this.#head()
     const checked = checkTarget(target, head)
-    const live = this.#liveState?.()
-    if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
-    const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
-    return new PointInTime(restored.state, restored.timestamp)
+    return this.#tracked('at', async () => {
+      const live = this.#liveState?.()
+      if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
+      const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
+      return new PointInTime(restored.state, restored.timestamp)
+    })
   }
 
   async history(query?: HistoryQuery): Promise<History> {
+    if (this.#closed) throw new ClosedError('history')
     const head = this.#head()
-    const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
-    const checked = checkHistoryQuery(query, state)
-    return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+    return this.#tracked('history', async () => {
+      const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
+      const checked = checkHistoryQuery(query, state)
+      return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+    })
   }
 
   verify(): Promise<VerifyReport> {
-    return verifyLog(this.#store, this.#onProgress)
+    return this.#tracked('verify', () => verifyLog(this.#store, this.#onProgress))
+  }
+
+  /** Runs `read` as a read in flight (see close), rejecting only with our errors; refused once closed. */
+  #tracked<T>(operation: string, read: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new ClosedError(operation))
+    const running = typedErrors(read)
+    this.#inFlight.add(running)
+    const forget = () => this.#inFlight.delete(running)
+    running.then(forget, forget)
+    return running
+  }
+
+  /** `records`, each pull a read in flight; a pull after close() rejects with ClosedError. */
+  async *#pulledWhileOpen(records: AsyncIterable<ChangeRecord>): AsyncIterable<ChangeRecord> {
+    const iterator = records[Symbol.asyncIterator]()
+    try {
+      while (true) {
+        const next = await this.#tracked('read', () => iterator.next())
+        if (next.done === true) return
+        yield next.value
+      }
+    } finally {
+      await iterator.return?.()
+    }
   }
 
   #progress(total: number): ((record: ChangeRecord) => void) | undefined {
@@ -86,5 +134,14 @@ export class AuditQueries {
     if (seq === 0) return undefined
     for await (const record of readRecords(this.#store, { from: seq, to: seq })) return record.timestamp
     return undefined
+  }
+}
+
+/** Runs an audit read so that it rejects only with our errors: a store's own error becomes a ReadFailedError with it as the cause. */
+async function typedErrors<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read()
+  } catch (error) {
+    throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
   }
 }

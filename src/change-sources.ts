@@ -236,6 +236,7 @@ export class ChangeSources {
       await this.#writer.idle()
       await this.#snapshotter.settled()
       await this.#stream.complete()
+      await this.#audit.close()
       await this.#store.close()
       await this.#release()
     })()

@@ -14,9 +14,9 @@ export interface HistoryQuery {
   readonly name?: string
   /** Only the claims and releases of this master. */
   readonly masterid?: number
-  /** Only records stamped at or after this time, and claims still held then. */
+  /** Only records from the first one stamped at or after this time on, and claims still held then. */
   readonly since?: Date | number
-  /** Only records stamped at or before this time, and claims taken by then. */
+  /** Only records before the first one stamped after this time (as at({ time })), and claims taken by then. */
   readonly until?: Date | number
 }
 
@@ -87,13 +87,18 @@ export async function collectHistory(records: AsyncIterable<ChangeRecord>, query
   const claims: Array<{ -readonly [K in keyof ClaimInterval]: ClaimInterval[K] }> = []
   // The open claim of each change source, while the walk is inside it.
   const open = new Map<number, (typeof claims)[number]>()
+  // The window cuts the log as at({ time }) does: it begins at the first record stamped at or after
+  // `since` and ends before the first one stamped after `until`, whatever the records after them say.
+  let windowFrom = Infinity
+  let late = false
   for await (const record of records) {
+    late ||= record.timestamp > until
     // After `until`, only the releases of claims still open matter (they close the intervals).
-    const late = record.timestamp > until
     if (late && open.size === 0) break
+    if (!late && windowFrom === Infinity && record.timestamp >= since) windowFrom = record.seq
     if (changesourceid !== undefined && record.changesourceid !== changesourceid) continue
     if (masterid !== undefined && (record.type === 'ChangeSourceRegistered' || record.masterid !== masterid)) continue
-    if (!late && record.timestamp >= since) matching.push(record)
+    if (!late && record.seq >= windowFrom) matching.push(record)
     if (record.type === 'MasterClaimed' && !late) {
       const interval = {
         changesourceid: record.changesourceid,
@@ -112,5 +117,5 @@ export async function collectHistory(records: AsyncIterable<ChangeRecord>, query
       }
     }
   }
-  return { records: matching, claims: claims.filter((claim) => claim.to === null || claim.to.timestamp >= since) }
+  return { records: matching, claims: claims.filter((claim) => claim.to === null || claim.to.seq >= windowFrom) }
 }

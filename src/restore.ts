@@ -18,6 +18,7 @@ import type { LogStore } from './log-store.js'
 import { PageChanges } from './page-changes.js'
 import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
 import { ChainVerifier } from './chain-verifier.js'
+import { problemOf } from './verify.js'
 import {
   CLAIMS_PREFIX,
   FORMAT_1_CHUNK_PREFIX,
@@ -43,7 +44,10 @@ import {
   type StoredSnapshot,
 } from './snapshot.js'
 
-/** Where to stop: after seq `seq`, or after the last record (in seq order) stamped at or before `time`. */
+/**
+ * Where to stop: after seq `seq`, or at `time`: after the longest prefix of the log whose records
+ * are all stamped at or before it (the fold stops at the first record stamped after it).
+ */
 export type RestoreTarget = { seq: number } | { time: number } | 'head'
 
 export interface Restored {
@@ -147,8 +151,8 @@ async function restoreFrom(
     await verifier?.close()
   }
   if (to !== undefined && state.seq !== to) {
-    // Only reachable when the log ends early: the caller asked for a seq past its head.
-    throw new RangeError(`the log ends at seq ${state.seq}, before seq ${to}`)
+    // The store ended before `to`, which its head said it holds: the records after its end are gone.
+    throw new CorruptLogError(state.seq + 1, 'the record is missing (the log ends before it)')
   }
   restoreCounters.recordsFolded += recordsFolded
   if (loaded.state !== undefined) restoreCounters.snapshotsUsed += 1
@@ -182,7 +186,9 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     if (!('seq' in head)) return { reason: head.reason, obsoleteParts: head.obsoleteParts }
     if (head.seq > store.head) return { reason: `the snapshot is at seq ${head.seq}, past the end of the log (seq ${store.head})` }
     if (typeof target === 'object' && 'seq' in target && head.seq > target.seq) return { reason: 'the snapshot is after the requested point' }
-    if (typeof target === 'object' && 'time' in target && head.timestamp > target.time) return { reason: 'the snapshot is after the requested point' }
+    if (typeof target === 'object' && 'time' in target && !(await stampedAtOrBefore(store, head.seq, target.time))) {
+      return { reason: 'a record up to the snapshot is stamped after the requested time' }
+    }
     const logProblem = await checkAgainstLog(store, head)
     if (logProblem !== undefined) return { reason: logProblem }
     const pages = await readPages(store, head)
@@ -192,6 +198,26 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     // Reading the snapshot failed: the log still can be read, so the snapshot is simply not used.
     return { reason: `the snapshot could not be read: ${(error as Error)?.message ?? String(error)}` }
   }
+}
+
+/**
+ * Whether every record from seq 1 to `seq` is stamped at or before `time`: only then is the state
+ * at that time at or after the snapshot at `seq` (a clock that stepped back can stamp a record
+ * after a later one). A record that does not parse answers no: the fold from seq 1 reports it.
+ */
+async function stampedAtOrBefore(store: LogStore, seq: number, time: number): Promise<boolean> {
+  for await (const entries of store.read({ from: 1, to: seq })) {
+    for (const entry of entries) {
+      let timestamp: unknown
+      try {
+        timestamp = (JSON.parse(entry.value) as { timestamp?: unknown }).timestamp
+      } catch {
+        return false
+      }
+      if (typeof timestamp !== 'number' || !(timestamp <= time)) return false
+    }
+  }
+  return true
 }
 
 /** The head, why there is no usable one, or (for a head of format 1) why and which parts it left. */
@@ -284,7 +310,7 @@ async function checkAgainstLog(store: LogStore, head: SnapshotHead): Promise<str
   try {
     record = decodeRecord(head.seq, value, previousHash)
   } catch (error) {
-    return `the log's record at the snapshot's seq ${head.seq} does not decode: ${(error as Error).message}`
+    return `the log's record at the snapshot's seq ${head.seq} does not decode: ${problemOf(error)}`
   }
   if (record.hash !== head.hash) return `the snapshot's hash is not the log's at seq ${head.seq}`
   if (record.timestamp !== head.timestamp) return `the snapshot's timestamp is not the log's at seq ${head.seq}`

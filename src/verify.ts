@@ -5,7 +5,7 @@
  * cannot be opened.
  */
 import { checkedRecord } from './record-codec.js'
-import { ChangeSourcesError, isChangeSourcesError } from './errors.js'
+import { CorruptLogError, ErrorCode, ReadFailedError, UnknownSchemaVersionError, describe, isChangeSourcesError } from './errors.js'
 import { applyRecord } from './evolve.js'
 import type { LogStore } from './log-store.js'
 import { initialState } from './projection.js'
@@ -22,10 +22,10 @@ export type VerifyReport =
       readonly ok: false
       /** The first bad seq. */
       readonly seq: number
-      /** What is wrong with it. */
+      /** What is wrong with it, without its seq (which `seq` gives). */
       readonly problem: string
       /** The code of the error reading it would raise: CHANGESOURCES_CORRUPT_LOG, _UNKNOWN_SCHEMA_VERSION or _READ_FAILED. */
-      readonly code: string
+      readonly code: ErrorCode
       /** The records before it, which are whole. */
       readonly length: number
       /** The hash of the last whole record. */
@@ -41,15 +41,32 @@ export async function verifyLog(store: LogStore, onProgress?: (seq: number, head
       onProgress?.(state.seq, head)
     }
   } catch (error) {
+    // The database closed under the walk says nothing about the log: no report, whole or damaged.
+    if (closedUnderneath(error)) throw new ReadFailedError({ cause: error })
     const seq = (error as { seq?: unknown }).seq
     return {
       ok: false,
       seq: typeof seq === 'number' ? seq : state.seq + 1,
-      problem: error instanceof ChangeSourcesError ? error.message : `reading the log failed: ${(error as Error)?.message ?? String(error)}`,
-      code: isChangeSourcesError(error) ? error.code : 'CHANGESOURCES_READ_FAILED',
+      problem: problemOf(error),
+      code: isChangeSourcesError(error) ? error.code : ErrorCode.readFailed,
       length: state.seq,
       headHash: state.hash,
     }
   }
   return { ok: true, length: state.seq, headHash: state.hash }
+}
+
+/** What went wrong, without the seq: the report gives it, and a message that named it again would say it twice. */
+export function problemOf(error: unknown): string {
+  if (error instanceof CorruptLogError) return error.problem
+  if (error instanceof UnknownSchemaVersionError) {
+    return `the record has schema version ${describe(error.version)}, which this version of changesources cannot read`
+  }
+  return isChangeSourcesError(error) ? error.message : new ReadFailedError({ cause: error }).message
+}
+
+/** Whether a store error is abstract-level's for a database or iterator closed while in use. */
+function closedUnderneath(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === 'LEVEL_ITERATOR_NOT_OPEN' || code === 'LEVEL_DATABASE_NOT_OPEN'
 }
