@@ -1,23 +1,25 @@
 /**
  * The audit reader: a log opened for reading only, without the component. It opens a location that
  * `ChangeSources.open` refuses (a damaged log: verify() reports where), never creates a database,
- * and can work on a copy of a location that a running master holds locked. ChangeSources answers
- * the same questions through the same functions (audit-queries.ts) on its open store.
+ * and never changes the folder: LevelDB opens a private copy of it (audit-copy.ts), which holds the
+ * folder's own LOCK unless `copy` is asked for (a location a running master holds locked).
+ * ChangeSources answers the same questions through the same functions (audit-queries.ts).
  */
-import { cp, mkdtemp, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
 import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from './errors.js'
 import type { ChangeRecord } from './events.js'
 import { LevelLogStore, type AnyLevel } from './level-log-store.js'
-import { lockLocation, type LocationLock } from './open-locations.js'
+import { reserveLocation } from './open-locations.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
 import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
 import type { VerifyReport } from './verify.js'
 import { exportLines, importLines } from './log-transfer.js'
 import { readOwn } from './validate.js'
+import { copyForAudit, folderFingerprint } from './audit-copy.js'
+import { buildNewFolder } from './new-folder.js'
+import { describeOpenFailure } from './open-failure.js'
 
 export interface AuditOpenOptions {
   /** The folder of a LevelDB database written by ChangeSources. Give this or `db`. */
@@ -25,9 +27,10 @@ export interface AuditOpenOptions {
   /** An abstract-level database instead; opened if needed, not closed by close(). */
   db?: AnyLevel
   /**
-   * Copy the folder to a temporary one and open the copy (removed by close()): for a location that
-   * a running master holds locked. A copy taken while the log is written is recovered by LevelDB
-   * like a crash; verify() then says whether its tail is whole.
+   * Audit a copy without taking the folder's lock: for a location that a running master holds
+   * locked. A copy taken while the log is written is recovered by LevelDB like a crash; verify()
+   * then says whether its tail is whole. Either way the audit reads a temporary copy, removed by
+   * close(), and the folder itself is not changed.
    */
   copy?: boolean
   /** Called as long work (restore, verify, export, import) advances: records done, records in all. */
@@ -37,7 +40,7 @@ export interface AuditOpenOptions {
 export class AuditLog {
   readonly #queries: AuditQueries
   readonly #store: LevelLogStore
-  readonly #release: () => Promise<void>
+  #release: () => Promise<void>
   #closed = false
 
   private constructor(store: LevelLogStore, onProgress: AuditOpenOptions['onProgress'], release: () => Promise<void>) {
@@ -48,88 +51,112 @@ export class AuditLog {
 
   /** Opens the log for an audit: no replay, so a damaged log opens too. */
   static async open(options: AuditOpenOptions): Promise<AuditLog> {
-    return AuditLog.#open(options, false)
+    return AuditLog.#open(options)
   }
 
-  /** Creates an empty database at `location` (or uses an empty `db`) and imports JSON Lines into it; see importLines. */
+  /**
+   * Imports JSON Lines (see importLines) into a new database: at `location`, which must not exist or
+   * be an empty folder (the database is built beside it and moved into place only when whole, so a
+   * refused import leaves nothing and nothing there is ever removed), or into an empty `db`.
+   */
   static async import(
     options: Omit<AuditOpenOptions, 'copy'>,
     lines: AsyncIterable<string>,
   ): Promise<{ records: number }> {
-    const log = await AuditLog.#open(options, true)
-    try {
-      return { records: await importLines(log.#store, lines, (seq) => options.onProgress?.(seq, seq)) }
-    } finally {
-      await log.close()
-    }
-  }
-
-  static async #open(options: AuditOpenOptions, create: boolean): Promise<AuditLog> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-    const { location, db, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'copy', 'onProgress'])
-    if ((location === undefined) === (db === undefined)) {
-      throw new InvalidArgumentError('options', 'an object with exactly one of location and db', options)
-    }
-    if (location !== undefined && (typeof location !== 'string' || location.length === 0)) {
-      throw new InvalidArgumentError('options.location', 'a non-empty path', location)
-    }
-    if (copy !== undefined && typeof copy !== 'boolean') throw new InvalidArgumentError('options.copy', 'a boolean', copy)
-    if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('options.onProgress', 'a function', onProgress)
-    const progress = onProgress as AuditOpenOptions['onProgress']
+    const { location, db, onProgress } = readOwn(options, 'options', ['location', 'db', 'onProgress'])
+    const progress = checkOptions(location, db, undefined, onProgress)
+    const importInto = async (store: LevelLogStore): Promise<{ records: number }> => ({
+      records: await importLines(store, lines, (seq) => progress?.(seq, seq)),
+    })
     if (db !== undefined) {
       const database = db as AnyLevel
       await database.open()
-      return new AuditLog(await LevelLogStore.open(database, { sync: true, writer: create }), progress, async () => {})
-    }
-    let path = location as string
-    let removeCopy = async (): Promise<void> => {}
-    if (!create || copy === true) {
-      const exists = await stat(join(path, 'CURRENT')).then(
-        () => true,
-        () => false,
-      )
-      if (!exists) throw new LocationNotFoundError(path)
-    }
-    if (copy === true) {
-      const folder = await mkdtemp(join(tmpdir(), 'changesources-audit-'))
-      removeCopy = () => rm(folder, { recursive: true, force: true })
+      const store = await LevelLogStore.open(database, { sync: true, writer: true })
       try {
-        // The LOCK file is copied as a plain file: the lock itself belongs to the process that holds it.
-        await cp(path, join(folder, 'db'), { recursive: true })
-      } catch (error) {
-        await removeCopy()
-        throw new OpenFailedError(`copying ${path} failed: ${(error as Error).message}`, { cause: error })
+        return await importInto(store)
+      } finally {
+        await store.close()
       }
-      path = join(folder, 'db')
     }
-    let lock: LocationLock
+    const target = location as string
+    const unreserve = reserveLocation(target)
     try {
-      lock = await lockLocation(path, { create })
+      return await buildNewFolder(target, async (path) => {
+        const database = new Level(path)
+        try {
+          await database.open({ createIfMissing: true })
+        } catch (error) {
+          throw new OpenFailedError(describeOpenFailure(path, error), { cause: error })
+        }
+        try {
+          return await importInto(await LevelLogStore.open(database, { sync: true, owned: true }))
+        } finally {
+          await database.close()
+        }
+      })
+    } finally {
+      unreserve()
+    }
+  }
+
+  static async #open(options: AuditOpenOptions): Promise<AuditLog> {
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
+    const { location, db, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'copy', 'onProgress'])
+    const progress = checkOptions(location, db, copy, onProgress)
+    if (db !== undefined) {
+      const database = db as AnyLevel
+      await database.open()
+      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, async () => {})
+    }
+    const path = location as string
+    await checkDatabaseFolder(path)
+    if (copy === true) return AuditLog.#openCopy(path, false, progress)
+    // The folder is reserved in this process before its LOCK is shared: closing any handle on a
+    // locked file drops the process's lock on it.
+    const unreserve = reserveLocation(path)
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const before = await folderFingerprint(path)
+        const log = await AuditLog.#openCopy(path, true, progress)
+        // Holding the LOCK now, the copy is the folder as it is, unless a writer came and went while it was copied.
+        if ((await folderFingerprint(path)) === before) return log.#alsoOnClose(unreserve)
+        await log.close()
+        if (attempt === 3) throw new OpenFailedError(`${path} changed while it was being copied for the audit, three times; try again`)
+      }
     } catch (error) {
-      await removeCopy()
+      unreserve()
       throw error
     }
-    const database = new Level(path)
+  }
+
+  /** Opens a copy of `location` (shareLock: see AuditCopyOptions); close() removes it. */
+  static async #openCopy(location: string, shareLock: boolean, progress: AuditOpenOptions['onProgress']): Promise<AuditLog> {
+    const copy = await copyForAudit(location, { shareLock })
+    let unreserve = (): void => {}
+    const database = new Level(copy.path)
     const release = async (): Promise<void> => {
       try {
         await database.close()
       } finally {
-        await lock.release()
-        await removeCopy()
+        unreserve()
+        await copy.remove()
       }
     }
     try {
+      // The copy is this process's own, reserved so that its LOCK is never opened twice here.
+      unreserve = reserveLocation(copy.path)
       try {
-        await database.open({ createIfMissing: create })
+        await database.open({ createIfMissing: false })
       } catch (error) {
         const code = (error as { cause?: { code?: unknown } })?.cause?.code
-        if (code === 'LEVEL_LOCKED') throw new LocationLockedError(location as string, 'another-process', { cause: error })
-        throw new OpenFailedError(`the database could not be opened: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+        if (code === 'LEVEL_LOCKED') throw new LocationLockedError(location, 'another-process', { cause: error })
+        throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
       }
-      return new AuditLog(await LevelLogStore.open(database, { sync: true, owned: true, writer: create }), progress, release)
+      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, release)
     } catch (error) {
       await release().catch(() => {})
-      throw error instanceof ChangeSourcesError ? error : new OpenFailedError(String((error as Error)?.message ?? error), { cause: error })
+      throw error instanceof ChangeSourcesError ? error : new OpenFailedError(describeOpenFailure(location, error), { cause: error })
     }
   }
 
@@ -181,4 +208,40 @@ export class AuditLog {
   #checkOpen(operation: string): void {
     if (this.#closed) throw new ClosedError(operation)
   }
+
+  #alsoOnClose(step: () => void): AuditLog {
+    const release = this.#release
+    this.#release = async () => {
+      try {
+        await release()
+      } finally {
+        step()
+      }
+    }
+    return this
+  }
+}
+
+function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress: unknown): AuditOpenOptions['onProgress'] {
+  if ((location === undefined) === (db === undefined)) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location and db', { location, db })
+  }
+  if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
+    throw new InvalidArgumentError('options.location', 'a non-empty path', location)
+  }
+  if (copy !== undefined && typeof copy !== 'boolean') throw new InvalidArgumentError('options.copy', 'a boolean', copy)
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('options.onProgress', 'a function', onProgress)
+  return onProgress as AuditOpenOptions['onProgress']
+}
+
+/** A folder holding a LevelDB database (a CURRENT file); why not, in words, when it cannot be read. */
+async function checkDatabaseFolder(location: string): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(location)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new LocationNotFoundError(location, { cause: error })
+    throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
+  }
+  if (!names.includes('CURRENT')) throw new LocationNotFoundError(location)
 }

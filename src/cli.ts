@@ -5,20 +5,37 @@
  * printing is cli-output.ts. A user error is one line on stderr and a non-zero exit, never a trace.
  *
  * Exit status: 0 done (for verify: the log is whole); 1 the log is damaged (verify found a bad
- * record, or another command met one); 2 anything else that stopped the command (no database at
- * the location, a locked database, a bad argument, an import refused).
+ * record, another command met one, or import refused its input); 2 anything else that stopped the
+ * command (no database at the location, a locked database, a bad argument, an import refused its
+ * location); 141 (128 + SIGPIPE) the reader of stdout went away before the output was written;
+ * 130 / 143 (128 + the signal) interrupted by SIGINT / SIGTERM. Every exit removes the temporary
+ * copies and folders the command made.
  */
 import { once } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError as BadOption } from 'commander'
 import { AuditLog } from './audit-log.js'
 import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLockedError, UnknownSchemaVersionError } from './errors.js'
 import { changeSourcesTable, claimDuration, claimsTable, iso, progressBar, recordsTable } from './cli-output.js'
+import { removeTemporaryFoldersNow } from './temporary-folders.js'
 
 const EXIT_DAMAGED = 1
 const EXIT_FAILED = 2
+const EXIT_SIGNAL_BASE = 128
+
+// process.exit runs the 'exit' handlers, so every way out below removes the temporary folders.
+process.on('exit', removeTemporaryFoldersNow)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => process.exit(EXIT_SIGNAL_BASE + constants.signals[signal]))
+}
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  // The reader went away (`| head`): stop quietly, as a Unix tool killed by SIGPIPE (which Node ignores) would.
+  if (error.code === 'EPIPE') process.exit(EXIT_SIGNAL_BASE + constants.signals.SIGPIPE)
+  process.stderr.write(`changesources: writing the output failed: ${error.message}\n`)
+  process.exit(EXIT_FAILED)
+})
 
 interface Common {
   json?: boolean
@@ -40,14 +57,12 @@ function parsePoint(value: string): { seq: number } | { time: number } {
   return { time: parseTime(value) }
 }
 
-function parseSeq(value: string): number {
-  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadOption('expected a seq: a whole number from 1')
-  return Number(value)
-}
-
-function parseId(value: string): number {
-  if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadOption('expected an id: a whole number from 1')
-  return Number(value)
+/** A parser for a seq or an id on the command line: a whole number from 1. */
+function wholeNumberFrom1(what: string): (value: string) => number {
+  return (value) => {
+    if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadOption(`expected ${what}: a whole number from 1`)
+    return Number(value)
+  }
 }
 
 function print(text: string): void {
@@ -144,7 +159,7 @@ program
   .description('the timeline: claim intervals with their durations and why each ended, and the records')
   .argument('<location>', 'the folder of the LevelDB database')
   .option('--changesource <id|name>', 'only this change source (a number is an id, anything else a name)')
-  .option('--master <id>', 'only this master', parseId)
+  .option('--master <id>', 'only this master', wholeNumberFrom1('an id'))
   .option('--since <time>', 'only from this ISO time on', parseTime)
   .option('--until <time>', 'only up to this ISO time', parseTime)
   .option('--records', 'also list the matching records')
@@ -210,15 +225,11 @@ program
   .command('export')
   .description('write the records to stdout as JSON Lines, exactly as stored (hashes included), checking each')
   .argument('<location>', 'the folder of the LevelDB database')
-  .option('--from <seq>', 'the first seq (default 1)', parseSeq)
-  .option('--to <seq>', 'the last seq (default the head)', parseSeq)
+  .option('--from <seq>', 'the first seq (default 1)', wholeNumberFrom1('a seq'))
+  .option('--to <seq>', 'the last seq (default the head)', wholeNumberFrom1('a seq'))
   .option(...copy)
   .action(
     action(async (location: string, options: Common & { from?: number; to?: number }) => {
-      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-        // The reader went away (`| head`): stop quietly.
-        if (error.code === 'EPIPE') process.exit(0)
-      })
       await withLog(location, options, 'exporting', async (log) => {
         const progress = progressBar('exporting')
         const to = Math.min(options.to ?? log.head, log.head)
@@ -238,11 +249,10 @@ program
 program
   .command('import')
   .description('read JSON Lines (from export) on stdin into an empty location, checking seq and chain as it goes')
-  .argument('<location>', 'the folder to create (or an empty database)')
+  .argument('<location>', 'the folder to create (or an empty folder); the database appears there only when the whole input is in')
   .action(
     action(async (location: string) => {
       const progress = progressBar('importing')
-      const existed = existsSync(location)
       try {
         // Take the iterator now: readline buffers lines only once it exists, and opening the database comes first.
         const reading = createInterface({ input: process.stdin, crlfDelay: Infinity })[Symbol.asyncIterator]()
@@ -253,11 +263,9 @@ program
         )
         process.stderr.write(`imported ${records} records into ${location}\n`)
       } catch (error) {
-        // A refused import leaves nothing behind in a folder it created.
-        if (!existed) await rm(location, { recursive: true, force: true })
         if (error instanceof CorruptLogError || error instanceof UnknownSchemaVersionError) {
           const problem = error instanceof CorruptLogError ? error.problem : error.message
-          process.stderr.write(`changesources: import refused the input at seq ${error.seq ?? '?'}: ${problem}${existed ? '' : '; nothing was imported'}\n`)
+          process.stderr.write(`changesources: import refused the input at seq ${error.seq ?? '?'}: ${problem}; nothing was imported\n`)
           process.exitCode = EXIT_DAMAGED
           return
         }

@@ -53,12 +53,16 @@ export async function importLines(
     const line = raw.trim()
     if (line === '') continue
     const seq = state.seq + 1
-    let recordSeq: unknown
+    let parsed: unknown
     try {
-      recordSeq = (JSON.parse(line) as { seq?: unknown }).seq
+      parsed = JSON.parse(line)
     } catch (error) {
       throw new CorruptLogError(seq, 'the line is not valid JSON', { cause: error })
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new CorruptLogError(seq, `the line is JSON ${jsonKind(parsed)}, a value that is not a record object`)
+    }
+    const recordSeq = (parsed as { seq?: unknown }).seq
     const record = checkedRecord(state, { seq: typeof recordSeq === 'number' ? recordSeq : seq, value: line })
     applyRecord(state, record)
     lastRecord = record
@@ -67,4 +71,10 @@ export async function importLines(
   }
   await flush(true)
   return state.seq
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
 }

@@ -1,38 +1,37 @@
 /**
- * Why a database could not be opened, in words: LevelDB and abstract-level say "Database failed to
- * open" and keep the reason in `cause`, and a message without the reason sends the reader to a
- * debugger.
+ * Why a database could not be opened, in words: LevelDB's "Database failed to open" hides the
+ * reason in its `cause` (and a file-system error only has a code), so the message says it instead.
  */
+
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
-  EROFS: 'the filesystem is read-only',
-  ENOTDIR: 'the path (or a folder on it) is not a folder',
-  EEXIST: 'a file is in the way',
-  ELOOP: 'too many symbolic links (a symlink loop?)',
+  ENOTDIR: 'it (or a folder on its path) is not a folder',
+  ELOOP: 'its path is a symlink loop (too many levels of symbolic links)',
+  ENOENT: 'it does not exist',
+  EROFS: 'it is on a read-only file system',
   ENOSPC: 'no space left on the device',
-  ENAMETOOLONG: 'the path is too long',
-  ENOENT: 'no such file or folder',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'its path is too long',
 }
 
-/** A sentence saying what went wrong opening `location`, from the innermost cause that says it. */
+// LevelDB's generic wrappers, which say that it failed but not why.
+const GENERIC = /^(Database failed to open|Database is not open)\.?$/
+
+/** "<location> could not be opened: <the reason>", the reason taken from `error` or its causes. */
 export function describeOpenFailure(location: string, error: unknown): string {
-  return `${location} could not be opened: ${reasonOf(error)}`
+  return `${location} could not be opened: ${openFailureReason(error)}`
 }
 
-function reasonOf(error: unknown): string {
-  const chain: unknown[] = []
-  for (let current = error; current !== undefined && current !== null && chain.length < 8; current = (current as { cause?: unknown }).cause) {
-    chain.push(current)
-  }
-  for (const link of chain) {
-    const code = (link as { code?: unknown }).code
+function openFailureReason(error: unknown): string {
+  const messages: string[] = []
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code
     if (typeof code === 'string' && code in REASONS) return `${REASONS[code]} (${code})`
+    const message = current instanceof Error ? current.message : typeof current === 'string' ? current : undefined
+    if (message !== undefined && message !== '' && !GENERIC.test(message)) messages.push(message)
+    current = (current as { cause?: unknown }).cause
   }
-  // LevelDB's own words are in the innermost message ("IO error: …/LOCK: Permission denied").
-  for (const link of chain.reverse()) {
-    const message = (link as { message?: unknown })?.message
-    if (typeof message === 'string' && message.length > 0 && message !== 'Database failed to open') return message
-  }
-  return String(error)
+  // The innermost message is the closest to the cause (LevelDB's "IO error: …", "Corruption: …").
+  return messages.at(-1) ?? (error instanceof Error ? error.message : String(error))
 }

@@ -9,7 +9,8 @@
  * the process by the folder's device and inode, before that lock's file is touched.
  */
 import { mkdir, realpath, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { statSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { Level } from 'level'
 import { LocationLockedError, LocationNotFoundError, OpenFailedError } from './errors.js'
 import { describeOpenFailure } from './open-failure.js'
@@ -59,14 +60,13 @@ export async function lockLocation(location: string, options: { create: boolean 
     if ((error as NodeJS.ErrnoException)?.code === 'ENOENT') throw new LocationNotFoundError(location, { cause: error })
     throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
   }
-  if (lockedFolders.has(identity)) throw new LocationLockedError(location, 'this-process')
-  lockedFolders.add(identity)
+  const unreserve = reserveIdentity(location, identity)
   let lockDb: { open(): Promise<void>; close(): Promise<void> } | undefined
   try {
     lockDb = new Level(join(folder, LOCK_FOLDER))
     await lockDb.open()
   } catch (error) {
-    lockedFolders.delete(identity)
+    unreserve()
     await lockDb?.close().catch(() => {})
     if ((error as { cause?: { code?: unknown } })?.cause?.code === 'LEVEL_LOCKED') {
       throw new LocationLockedError(location, 'another-process', { cause: error })
@@ -76,10 +76,32 @@ export async function lockLocation(location: string, options: { create: boolean 
   let released: Promise<void> | undefined
   return {
     release() {
-      released ??= lockDb.close().finally(() => void lockedFolders.delete(identity))
+      released ??= lockDb.close().finally(unreserve)
       return released
     },
   }
+}
+
+/**
+ * Reserves `location` in this process only, for a reader that shares the folder's files (an audit's
+ * copy holds a hard link to LOCK): a second handle on a locked file, closed, would drop the lock. A
+ * path that does not exist yet is known by its absolute path.
+ */
+export function reserveLocation(location: string): () => void {
+  let identity: string
+  try {
+    const found = statSync(location)
+    identity = `${found.dev}:${found.ino}`
+  } catch {
+    identity = resolve(location)
+  }
+  return reserveIdentity(location, identity)
+}
+
+function reserveIdentity(location: string, identity: string): () => void {
+  if (lockedFolders.has(identity)) throw new LocationLockedError(location, 'this-process')
+  lockedFolders.add(identity)
+  return () => void lockedFolders.delete(identity)
 }
 
 // A database's identity within the process: its root database and the prefix of its key space.

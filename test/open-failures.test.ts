@@ -58,7 +58,7 @@ if (canMountReadOnly) {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mounted], { stdio: 'ignore' })
     try {
       const error = await rejectsWith(() => ChangeSources.open({ location: join(mounted, 'db') }), ErrorCode.openFailed, OpenFailedError)
-      assert.match(error.message, /read-only \(EROFS\)/)
+      assert.match(error.message, /read-only file system \(EROFS\)/)
     } finally {
       execFileSync('umount', ['--lazy', mounted], { stdio: 'ignore' })
     }
