@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { FOLDER_PREFIX, startPostgresServer, type PostgresServerInfo } from './helpers/postgres-server.js'
+import { FOLDER_PREFIX, startPostgresServer, stopPostmaster, type PostgresServerInfo } from './helpers/postgres-server.js'
 import { freshSchema, testPostgres, withClient } from './helpers/postgres.js'
 
 const CHILD = fileURLToPath(new URL('./helpers/postgres-child.ts', import.meta.url))
@@ -108,10 +108,11 @@ if (external) console.log('skipped: stop/start needs the server npm test starts,
 test('a server whose starter was killed with SIGKILL is stopped and removed by the next start', async () => {
   // A root of its own, so that this start looks at no other run's folders.
   const root = await mkdtemp(join(tmpdir(), 'changesources-stale-test-'))
+  let stale: PostgresServerInfo | undefined
   try {
     await chmod(root, 0o755) // the unprivileged server user must reach its folder inside
     const starter = child('start', root)
-    const stale = JSON.parse(await starter.next()) as PostgresServerInfo
+    stale = JSON.parse(await starter.next()) as PostgresServerInfo
     starter.process.kill('SIGKILL')
     await once(starter.process, 'exit')
     const postmaster = Number((await readFile(join(stale.folder, 'data', 'postmaster.pid'), 'utf8')).split('\n')[0])
@@ -129,6 +130,7 @@ test('a server whose starter was killed with SIGKILL is stopped and removed by t
     }
     assert.not.ok(existsSync(next.info.folder), 'destroy removed the folder')
   } finally {
+    if (stale) await stopPostmaster(join(stale.folder, 'data')) // when the test failed
     await rm(root, { recursive: true, force: true })
   }
 })

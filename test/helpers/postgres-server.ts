@@ -154,14 +154,15 @@ export async function removeStaleServers(root: string = tmpdir()): Promise<strin
     } else if (isAlive(owner)) {
       continue
     }
-    await stopStalePostmaster(join(folder, 'data'))
+    await stopPostmaster(join(folder, 'data'))
     await rm(folder, { recursive: true, force: true })
     removed.push(folder)
   }
   return removed
 }
 
-async function stopStalePostmaster(dataDir: string): Promise<void> {
+/** SIGINT (fast shutdown) to the postmaster of a data folder, if it runs; waits until it is gone. */
+export async function stopPostmaster(dataDir: string): Promise<void> {
   const postmaster = await readPid(join(dataDir, 'postmaster.pid'))
   if (postmaster === undefined || !isAlive(postmaster)) return
   // The pid may have been reused since; a postmaster's working directory is its data folder.
