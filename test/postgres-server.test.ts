@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { FOLDER_PREFIX, startPostgresServer, stopPostmaster, type PostgresServerInfo } from './helpers/postgres-server.js'
+import { FOLDER_PREFIX, isAlive, startPostgresServer, stopPostmaster, type PostgresServerInfo } from './helpers/postgres-server.js'
 import { freshSchema, testPostgres, withClient } from './helpers/postgres.js'
 
 const CHILD = fileURLToPath(new URL('./helpers/postgres-child.ts', import.meta.url))
@@ -37,15 +37,6 @@ function child(...args: string[]): Child {
       if (done) throw new Error(`child ${args[0]} ended: ${stderr}`)
       return value as string
     },
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

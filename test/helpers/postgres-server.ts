@@ -274,7 +274,7 @@ async function readPid(file: string): Promise<number | undefined> {
 }
 
 /** Whether a process exists and is not a zombie (a killed child its parent has not reaped yet). */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (error) {
