@@ -90,6 +90,22 @@ export function findIdByName(state: ChangeSourcesState, name: string): number | 
   return undefined
 }
 
+/**
+ * What bounds the cost of a name lookup and of a registration, whatever names are registered: the
+ * most stored names a lookup compares with its own, and the longest array of the name index (a
+ * registration copies whole the arrays on its path when the state is frozen). Walks the whole index.
+ */
+export function nameIndexBounds(state: ChangeSourcesState): { namesCompared: number; longestArray: number } {
+  let namesCompared = 0
+  let longestArray = 0
+  trieForEach(state.indexes.idsByNameBucket, (bucket) => {
+    const length = typeof bucket === 'number' ? 1 : bucket.length
+    namesCompared = Math.max(namesCompared, length)
+    if (typeof bucket !== 'number') longestArray = Math.max(longestArray, length)
+  })
+  return { namesCompared, longestArray }
+}
+
 export function getChangeSource(state: ChangeSourcesState, id: number): ChangeSource | null {
   return trieGet(state.indexes.byId, id) ?? null
 }
