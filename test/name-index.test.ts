@@ -5,11 +5,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { collidingNames } from '../bench/colliding-names.js'
 import { evolve } from '../src/evolve.js'
-import { ChangeSources } from '../src/index.js'
+import { ChangeSources, CorruptLogError } from '../src/index.js'
 import { LevelLogStore } from '../src/level-log-store.js'
 import { findIdByName, initialState, nameBucket, nameIndexBounds, type ChangeSourcesState } from '../src/projection.js'
 import { encodeRecord, stampEvent } from '../src/record-codec.js'
 import { restoreCounters, restoreState } from '../src/restore.js'
+import { HEAD_PART, digestOf, headChecksum, namesPartName, partNamesOf, sha256, type SnapshotHead } from '../src/snapshot.js'
 import { registered } from './helpers/fixtures.js'
 
 const COUNT = 2000
@@ -89,5 +90,45 @@ test('a snapshot of names crafted into one bucket loads back to the same small l
   assertBounded(state)
   await db.close()
 })
+
+/** Rewrites the one names part of `db`'s snapshot with `change`, and its digest and checksum as a writer with a bug would. */
+async function rewriteNamesPart(db: MemoryLevel, change: (ids: number[]) => unknown): Promise<void> {
+  const head = JSON.parse((await db.get(`snapshot!${HEAD_PART}`))!) as SnapshotHead
+  const { rows, claims, names: nameParts } = partNamesOf(head)
+  assert.equal(nameParts, [namesPartName(0)])
+  const [offset, ids] = JSON.parse((await db.get(`snapshot!${namesPartName(0)}`))!) as [number, number[]]
+  await db.put(`snapshot!${namesPartName(0)}`, JSON.stringify([offset, change(ids)]))
+  const checksums: string[] = []
+  for (const part of [...rows, ...claims, ...nameParts]) checksums.push(sha256((await db.get(`snapshot!${part}`))!))
+  const changed = { ...head, digest: digestOf(checksums) }
+  await db.put(`snapshot!${HEAD_PART}`, JSON.stringify({ ...changed, checksum: headChecksum(changed) }))
+}
+
+const tampered: Array<[string, (ids: number[]) => unknown]> = [
+  ['an id without a row', (ids) => [...ids.slice(0, -1), 99]],
+  ['ids out of order', (ids) => [...ids].reverse()],
+]
+
+for (const [title, change] of tampered) {
+  test(`a stored bucket past the listed size with ${title} is a malformed page, not a wrong answer`, async () => {
+    const db = new MemoryLevel()
+    const cs = await ChangeSources.open({ db, sync: false, snapshotEvery: 20 })
+    for (const name of registeredNames.slice(0, 20)) await cs.findChangeSourceId(name)
+    await cs.close()
+    await rewriteNamesPart(db, change)
+    const { state, snapshot } = await restoreState(await storeOf(db))
+    assert.ok(snapshot.used, 'the snapshot passes every check made before its pages are parsed')
+    const error = (() => {
+      try {
+        findIdByName(state, registeredNames[0]!)
+      } catch (caught) {
+        return caught
+      }
+    })()
+    assert.instance(error, CorruptLogError)
+    assert.match((error as Error).message, namesPartName(0))
+    await db.close()
+  })
+}
 
 test.run()
