@@ -47,7 +47,16 @@ test('registering names crafted into one bucket keeps lookups and copies small (
   })
   assertFindsEveryName(state)
   assertBounded(state)
+  assert.equal(unfrozen(state.indexes.idsByNameBucket), [], 'a later write cannot change the index of a state handed out')
 })
+
+/** The paths of the objects reachable from `value` that are not frozen. */
+function unfrozen(value: unknown, path = 'index', found: string[] = []): string[] {
+  if (typeof value !== 'object' || value === null) return found
+  if (!Object.isFrozen(value)) found.push(path)
+  for (const [key, child] of Object.entries(value)) unfrozen(child, `${path}.${key}`, found)
+  return found
+}
 
 async function storeOf(db: MemoryLevel): Promise<LevelLogStore> {
   return LevelLogStore.open(db, { sync: false })
