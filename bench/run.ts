@@ -10,7 +10,7 @@ import { buildLog } from './build-log.js'
 import { buildAndOpen, cyclesAtScale, meanCostWithSnapshots, readsAtScale } from './scale.js'
 import { inPairs, medianRun, pairedRatio, ratiosOf, type Pairs } from './paired.js'
 import { median, tempFolder } from './util.js'
-import { concurrentWrites, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
+import { concurrentWrites, craftedRegistrations, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
 
 const args = new Set(process.argv.slice(2))
 const quick = args.has('--quick')
@@ -57,6 +57,8 @@ for (const callers of [1, 8, 64, 256]) {
   const batches = Math.max(20, Math.floor((SEQ_DURABLE * 4) / callers))
   concurrent[callers] = await inPairs(PAIRED_RUNS, () => rawChainedBatch(callers, true, batches), () => concurrentWrites(callers, perCaller))
 }
+log('sequential writes, relaxed: registrations of names crafted into one bucket …')
+const crafted = await repeat(RUNS, () => craftedRegistrations(SEQ_RELAXED))
 log('baselines: raw chained batches of 100 without sync …')
 const batchRelaxed100 = medianRun(await repeat(RUNS, () => rawChainedBatch(100, false, 200)), (rate) => rate.perSecond)
 
@@ -97,6 +99,20 @@ for (const sync of [false, true]) {
       note: `${figure.recordsPerSecond.toFixed(0)} rec/s; p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs${writes ? `; ratios ${spread(ratiosOf(pairs, (run) => run[kind].recordsPerSecond))}` : ''}`,
     })
   }
+}
+{
+  const ratios = crafted.map((run) => run.crafted.callsPerSecond / run.plain.callsPerSecond)
+  const figure = medianRun(crafted.map((run) => run.crafted), (run) => run.callsPerSecond)
+  raw.craftedRegistrations = crafted
+  add({
+    section: '1 sequential relaxed',
+    what: 'registrations of names crafted into one name bucket',
+    figure: figure.callsPerSecond,
+    unit: 'calls/s',
+    baseline: 'ordinary names, same run',
+    ratio: median(ratios),
+    note: `p50 ${figure.p50.toFixed(0)} µs, p99 ${figure.p99.toFixed(0)} µs; ratios ${spread(ratios)}`,
+  })
 }
 const durableSequential = medianRun(sequential.durable.ours.map((run) => run.claim), (run) => run.recordsPerSecond).recordsPerSecond
 

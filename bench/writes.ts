@@ -3,6 +3,7 @@
  * (callers in flight, durable mode, so the writer's group commit is at work).
  */
 import { ChangeSources } from '../src/index.js'
+import { collidingNames } from './colliding-names.js'
 import { nowNs, quantile, settle, tempFolder, usSince } from './util.js'
 
 export interface OpFigure {
@@ -77,6 +78,21 @@ export async function sequentialWrites(sync: boolean, count: number): Promise<Re
       await cs.setChangeSourceMaster(ids[index]!, null)
     })
     return { register, claim, release, cycle, conflict }
+  })
+}
+
+/**
+ * One run, relaxed, in a fresh log: `count` registrations of ordinary names, then `count` of names
+ * crafted to share one bucket of the name index (colliding-names.ts), as anyone who chooses names
+ * could send them. The second over the first is what crafted names cost.
+ */
+export async function craftedRegistrations(count: number): Promise<{ plain: OpFigure; crafted: OpFigure }> {
+  const crafted = collidingNames(count)
+  return withInstance(false, async (cs) => {
+    for (let index = 0; index < WARM_CALLS; index++) await cs.findChangeSourceId(`warm-${index}`)
+    const plain = await timeCalls(count, 1, (index) => cs.findChangeSourceId(`poller:repo-${index}`))
+    const colliding = await timeCalls(count, 1, (index) => cs.findChangeSourceId(crafted[index]!))
+    return { plain, crafted: colliding }
   })
 }
 

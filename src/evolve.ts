@@ -9,6 +9,7 @@
 import { Immer } from 'immer'
 import type { ChangeRecord } from './events.js'
 import { created, emptyTrie, freezeFresh, freezingCreated, trieDelete, trieGet, trieSet, writable } from './id-trie.js'
+import { bucketWith } from './name-index.js'
 import { Indexes, nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
 
 // A private instance: the host application's immer settings are its own business.
@@ -41,11 +42,10 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const bucketKey = nameBucket(record.name)
       const bucket = trieGet(buckets, bucketKey)
       if (bucket === undefined) trieSet(buckets, bucketKey, changeSource.id)
-      else if (typeof bucket === 'number') trieSet(buckets, bucketKey, created([bucket, changeSource.id]))
       else {
-        const ownBucket = writable(bucket)
-        ownBucket.push(changeSource.id)
-        if (ownBucket !== bucket) trieSet(buckets, bucketKey, ownBucket)
+        const byId = indexes.byId
+        const grown = bucketWith(bucket, changeSource.id, (id) => trieGet(byId, id)!.name)
+        if (grown !== bucket) trieSet(buckets, bucketKey, grown)
       }
       if (changeSource.id >= state.nextId) state.nextId = changeSource.id + 1
       break

@@ -6,6 +6,7 @@
  * the change sources it returns.
  */
 import { emptyTrie, trieForEach, trieGet, type IdTrie } from './id-trie.js'
+import { bucketBounds, findInBucket, type NameBucket } from './name-index.js'
 
 /** A change source as the queries return it: a frozen plain object. */
 export interface ChangeSource {
@@ -35,9 +36,10 @@ export class Indexes {
   constructor(
     public byId: IdTrie<ChangeSource>,
     /**
-     * Ids bucketed by a hash of their name: the id itself, or an array of ids when names collide (no
-     * array per name: a million of them cost 60 bytes a change source and slowed open). A bucket is
-     * checked against byId, so collisions are harmless.
+     * Ids bucketed by a hash of their name: the id itself, a short array of ids when names collide
+     * (no array per name: a million of them cost 60 bytes a change source and slowed open), or a
+     * tree by a strong hash past a few (name-index.ts), so that names crafted to collide stay cheap.
+     * A bucket is checked against byId, so collisions are harmless.
      */
     public idsByNameBucket: IdTrie<NameBucket>,
     public unclaimed: IdTrie<ChangeSource>,
@@ -77,17 +79,31 @@ export function nameBucket(name: string): number {
   return (hash >>> 0) & NAME_BUCKET_MASK
 }
 
-export type NameBucket = number | number[]
+export type { NameBucket } from './name-index.js'
 
 export function findIdByName(state: ChangeSourcesState, name: string): number | undefined {
   const { byId, idsByNameBucket } = state.indexes
   const bucket = trieGet(idsByNameBucket, nameBucket(name))
   if (bucket === undefined) return undefined
+  // One id, by far the most common bucket, is checked here without a call.
   if (typeof bucket === 'number') return trieGet(byId, bucket)?.name === name ? bucket : undefined
-  for (const id of bucket) {
-    if (trieGet(byId, id)?.name === name) return id
-  }
-  return undefined
+  return findInBucket(bucket, name, (id) => trieGet(byId, id)?.name)
+}
+
+/**
+ * What bounds the cost of a name lookup and of a registration, whatever names are registered: the
+ * most stored names a lookup compares with its own, and the longest array of the name index (a
+ * registration copies whole the arrays on its path when the state is frozen). Walks the whole index.
+ */
+export function nameIndexBounds(state: ChangeSourcesState): { namesCompared: number; longestArray: number } {
+  let namesCompared = 0
+  let longestArray = 0
+  trieForEach(state.indexes.idsByNameBucket, (bucket) => {
+    const bounds = bucketBounds(bucket)
+    namesCompared = Math.max(namesCompared, bounds.namesCompared)
+    longestArray = Math.max(longestArray, bounds.longestArray)
+  })
+  return { namesCompared, longestArray }
 }
 
 export function getChangeSource(state: ChangeSourcesState, id: number): ChangeSource | null {

@@ -9,6 +9,7 @@ import type { StoredEntry } from './log-store.js'
 import { findIdByName, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
+import { isAllowedName, NAME_RULE } from './validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
 type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never
@@ -165,6 +166,8 @@ function shapeOf(seq: number, raw: Record<string, unknown>): ChangeRecord {
     case 'ChangeSourceRegistered': {
       const name = raw.name
       if (typeof name !== 'string') fail('name is not a string')
+      // A name no command could register (one a lookup would then never find), however it came in.
+      if (!isAllowedName(name as string)) fail(`name is not ${NAME_RULE}`)
       return Object.freeze({ seq, type, changesourceid: id, name: name as string, timestamp: time, version, hash: link })
     }
     case 'MasterClaimed': {

@@ -13,7 +13,8 @@ import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSour
 import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
 import { applyRecord } from './evolve.js'
 import { CorruptLogError } from './errors.js'
-import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
+import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
+import { bucketOfIds } from './name-index.js'
 import type { LogStore } from './log-store.js'
 import { PageChanges } from './page-changes.js'
 import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
@@ -403,10 +404,11 @@ function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: Rea
     listed.set(part, (listed.get(part) ?? new Set()).add(page))
   }
   const readers = new Map([...listed].map(([part, pages]) => [part, namesPartReader(part, head.namePagesPerPart, names.get(part)!, pages)]))
+  const byId = trieOfPages(head.nextId - 1, rowPages.entries())
   for (let index = 0; index < head.namePages.length; index += 2) {
     const [page, count] = [head.namePages[index]!, head.namePages[index + 1]!]
     const part = Math.floor(page / head.namePagesPerPart)
-    namePages.push([page, namesPage(page, count, part, readers.get(part)!)])
+    namePages.push([page, namesPage(page, count, part, readers.get(part)!, byId)])
     buckets += count
   }
   const state = initialState()
@@ -414,7 +416,7 @@ function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: Rea
   state.hash = head.hash
   state.nextId = head.nextId
   state.indexes = new Indexes(
-    trieOfPages(head.nextId - 1, rowPages.entries()),
+    byId,
     trieOfPages(buckets, namePages),
     trieOfPages(head.nextId - 1 - claimed, unclaimedPages),
     byMaster,
@@ -483,25 +485,26 @@ function rowsPage(head: SnapshotHead, page: number, value: string, claimsValue: 
  * for its other pages. A bucket on a page that the head does not list makes the part malformed:
  * it would otherwise be dropped without a word.
  */
-type NamesPartReader = () => ReadonlyMap<number, ReadonlyArray<[bucket: number, ids: NameBucket]>>
+type NamesPartReader = () => ReadonlyMap<number, ReadonlyArray<[bucket: number, ids: StoredIds]>>
+type StoredIds = number | readonly number[]
 
 function namesPartReader(part: number, perPart: number, value: string, listedPages: ReadonlySet<number>): NamesPartReader {
-  let byPage: Map<number, Array<[number, NameBucket]>> | undefined
+  let byPage: Map<number, Array<[number, StoredIds]>> | undefined
   return () => {
     if (byPage !== undefined) return byPage
     const name = namesPartName(part)
     const slots = parsePage<NamesPart>(name, value)
     if (!Array.isArray(slots) || slots.length % 2 !== 0) throw malformed(name)
     const firstBucket = part * perPart * PAGE_KEYS
-    const pages = new Map<number, Array<[number, NameBucket]>>()
+    const pages = new Map<number, Array<[number, StoredIds]>>()
     let previous = -1
     for (let index = 0; index < slots.length; index += 2) {
       const [offset, bucket] = [slots[index], slots[index + 1]]
       if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= previous || offset >= perPart * PAGE_KEYS) throw malformed(name)
       previous = offset
-      let ids: NameBucket
+      let ids: StoredIds
       if (typeof bucket === 'number' && Number.isSafeInteger(bucket) && bucket > 0) ids = bucket
-      else if (Array.isArray(bucket) && bucket.length > 1 && bucket.every((id) => Number.isSafeInteger(id) && id > 0)) ids = Object.freeze([...bucket]) as number[]
+      else if (Array.isArray(bucket) && bucket.length > 1 && bucket.every((id, at) => Number.isSafeInteger(id) && id > (at === 0 ? 0 : bucket[at - 1]!))) ids = bucket
       else throw malformed(name)
       const page = Math.floor((firstBucket + offset) / PAGE_KEYS)
       if (!listedPages.has(page)) throw malformed(name)
@@ -514,8 +517,17 @@ function namesPartReader(part: number, perPart: number, value: string, listedPag
   }
 }
 
-function namesPage(page: number, count: number, part: number, read: NamesPartReader): LazyNode<NameBucket> {
+/**
+ * A name page of the state. A bucket is stored as its ids, ascending (idsOfBucket); one of more ids
+ * than a bucket lists is rebuilt as a tree from their names in `byId`, the snapshot's own rows.
+ */
+function namesPage(page: number, count: number, part: number, read: NamesPartReader, byId: IdTrie<ChangeSource>): LazyNode<NameBucket> {
+  const nameOf = (id: number): string => {
+    const changeSource = trieGet(byId, id)
+    if (changeSource === undefined) throw malformed(`${namesPartName(part)} (it lists id ${id}, which has no row)`)
+    return changeSource.name
+  }
   return lazyPage(count, (set) => {
-    for (const [bucket, ids] of read().get(page) ?? []) set(bucket, ids)
+    for (const [bucket, ids] of read().get(page) ?? []) set(bucket, freezeFresh(bucketOfIds(ids, nameOf)))
   }, () => malformed(`${namesPartName(part)} (its count of buckets on page ${page} and the head's disagree)`))
 }

@@ -42,6 +42,7 @@ import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION } from './events.js'
 import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from './id-trie.js'
 import type { SnapshotPart } from './log-store.js'
+import { idsOfBucket } from './name-index.js'
 import type { ChangeSourcesState } from './projection.js'
 
 export const SNAPSHOT_FORMAT = 3
@@ -263,7 +264,7 @@ export function encodeNamesPart(state: ChangeSourcesState, part: number, perPart
   const firstBucket = part * perPart * PAGE_KEYS
   for (let page = part * perPart; page < (part + 1) * perPart; page++) {
     const before = entries.length
-    trieForEachInPage(state.indexes.idsByNameBucket, page, (bucket, ids) => void entries.push(bucket - firstBucket, ids))
+    trieForEachInPage(state.indexes.idsByNameBucket, page, (bucket, ids) => void entries.push(bucket - firstBucket, idsOfBucket(ids)))
     if (entries.length > before) buckets.set(page, (entries.length - before) / 2)
   }
   return { value: entries.length === 0 ? undefined : JSON.stringify(entries), buckets }

@@ -24,14 +24,22 @@ export function checkMasterIdOrNull(argument: string, value: unknown): number | 
   return value
 }
 
+export const NAME_RULE = `a well-formed string of at most ${MAX_NAME_BYTES} bytes in UTF-8`
+
 export function checkName(value: unknown): string {
-  const expectation = `a well-formed string of at most ${MAX_NAME_BYTES} bytes in UTF-8`
-  if (typeof value !== 'string') throw new InvalidArgumentError('name', expectation, value)
-  // Each UTF-16 code unit takes at least one byte in UTF-8: a long string fails before it is measured.
-  if (value.length > MAX_NAME_BYTES || !value.isWellFormed() || Buffer.byteLength(value, 'utf8') > MAX_NAME_BYTES) {
-    throw new InvalidArgumentError('name', expectation, value)
-  }
+  if (typeof value !== 'string' || !isAllowedName(value)) throw new InvalidArgumentError('name', NAME_RULE, value)
   return value
+}
+
+/**
+ * Whether `name` is one the rules allow (NAME_RULE): what a command may register, and so all that a
+ * record read back may hold (record-codec.ts), whoever wrote the log.
+ */
+export function isAllowedName(name: string): boolean {
+  // Each UTF-16 code unit takes one to three bytes in UTF-8: a long string fails before it is
+  // measured, and a short one needs no measuring.
+  if (name.length > MAX_NAME_BYTES || !name.isWellFormed()) return false
+  return name.length * 3 <= MAX_NAME_BYTES || Buffer.byteLength(name, 'utf8') <= MAX_NAME_BYTES
 }
 
 export function checkFilter(value: unknown): ChangeSourcesFilter {

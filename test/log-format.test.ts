@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto'
 import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChangeSources, CorruptLogError, ErrorCode, SCHEMA_VERSION, UnknownSchemaVersionError } from '../src/index.js'
+import { AuditLog, ChangeSources, CorruptLogError, ErrorCode, GENESIS_HASH, SCHEMA_VERSION, UnknownSchemaVersionError } from '../src/index.js'
+import { LevelLogStore } from '../src/level-log-store.js'
+import { encodeRecord, stampEvent } from '../src/record-codec.js'
+import { MAX_NAME_BYTES } from '../src/validate.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 async function storedLog(db: MemoryLevel): Promise<Array<[string, string]>> {
@@ -162,6 +165,59 @@ test('a record that follows the chain but breaks the rules is refused too', asyn
   const error = await rejectsWith(() => ChangeSources.open({ db }), ErrorCode.corruptLog, CorruptLogError)
   assert.is(error.seq, 3)
   assert.match(error.message, 'not registered')
+})
+
+/** A log whose chain holds, written around the rules: change source 2 registered under `name`. */
+async function logRegistering(name: string): Promise<{ db: MemoryLevel; lines: string[] }> {
+  let previous = GENESIS_HASH
+  const lines = ['a', name, 'c'].map((registeredName, index) => {
+    const record = stampEvent({ type: 'ChangeSourceRegistered', changesourceid: index + 1, name: registeredName }, index + 1, 1_700_000_000_000, previous)
+    previous = record.hash
+    return encodeRecord(record)
+  })
+  const db = new MemoryLevel()
+  await db.open()
+  const store = await LevelLogStore.open(db, { sync: false })
+  await store.append(lines.map((value, index) => ({ seq: index + 1, value })), 0)
+  await store.close()
+  return { db, lines }
+}
+
+async function* linesOf(lines: readonly string[]): AsyncIterable<string> {
+  yield* lines
+}
+
+const namesTheRulesRefuse: Array<[string, string]> = [
+  ['a lone surrogate', 'poller:\ud800'],
+  ['a name of 65,537 UTF-16 units', 'x'.repeat(MAX_NAME_BYTES + 1)],
+  ['a name of 32,769 units but 65,538 bytes in UTF-8', '\u00e9'.repeat(MAX_NAME_BYTES / 2 + 1)],
+]
+
+for (const [title, name] of namesTheRulesRefuse) {
+  test(`a registration of ${title}, chained, is a corrupt record at its seq for open, verify and import alike`, async () => {
+    const { db, lines } = await logRegistering(name)
+    const error = await rejectsWith(() => ChangeSources.open({ db }), ErrorCode.corruptLog, CorruptLogError)
+    assert.is(error.seq, 2)
+    assert.match(error.message, 'name')
+    const log = await AuditLog.open({ db })
+    const report = await log.verify()
+    await log.close()
+    assert.equal({ ok: report.ok, seq: report.ok ? 0 : report.seq, code: report.ok ? '' : report.code }, { ok: false, seq: 2, code: ErrorCode.corruptLog })
+    const target = new MemoryLevel()
+    const imported = await rejectsWith(() => AuditLog.import({ db: target }, linesOf(lines)), ErrorCode.corruptLog, CorruptLogError)
+    assert.is(imported.seq, 2)
+    await Promise.all([db.close(), target.close()])
+  })
+}
+
+test('a registration of a name of exactly the most bytes the rules allow is read back and found', async () => {
+  const name = '\u00e9'.repeat(MAX_NAME_BYTES / 2)
+  const { db } = await logRegistering(name)
+  const cs = await ChangeSources.open({ db })
+  assert.is(await cs.findChangeSourceId(name), 2)
+  assert.is(await cs.findChangeSourceId('c'), 3)
+  await cs.close()
+  await db.close()
 })
 
 test('a record of a newer schema version stops open with CHANGESOURCES_UNKNOWN_SCHEMA_VERSION naming the seq', async () => {
