@@ -11,10 +11,10 @@
  *   then                master 2 claims every 100th id (1% of N: the active:true answer)
  */
 import { Level } from 'level'
-import type { ChangeEvent, ChangeRecord } from '../src/events.js'
-import { LevelLogStore } from '../src/level-log-store.js'
-import { GENESIS_HASH } from '../src/projection.js'
-import { encodeRecord, stampEvent } from '../src/record-codec.js'
+import type { ChangeEvent, ChangeRecord } from '../src/domain/events.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
+import { GENESIS_HASH } from '../src/domain/projection.js'
+import { encodeRecord, stampEvent } from '../src/log/record-codec.js'
 
 export interface BuiltLog {
   changeSources: number

@@ -1,5 +1,5 @@
 /**
- * Names crafted to share one bucket of the name index (src/projection.ts, `nameBucket`), as anyone
+ * Names crafted to share one bucket of the name index (src/domain/projection.ts, `nameBucket`), as anyone
  * who controls names (configuration, hook payloads) could make them: the bench's crafted-names
  * row and the name index's tests use them.
  *

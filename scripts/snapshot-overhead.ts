@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks'
 import { buildLog } from '../bench/build-log.js'
 import { takeSnapshot } from '../bench/open.js'
 import { ChangeSources } from '../src/index.js'
-import { LevelLogStore } from '../src/level-log-store.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 
 const n = Number(process.argv[2] ?? 1_000_000)
 const folder = await mkdtemp(join(tmpdir(), 'changesources-snapshot-overhead-'))

@@ -2,12 +2,12 @@
 // log store that stores nothing, on a state of 4,000 change sources: µs per command for one
 // caller awaiting each (claims, releases, registrations) and with 64 callers in flight. The floor
 // under the bench's write rows, which add LevelDB's put and the public methods to it.
-import type { Command } from '../src/commands.js'
-import { applyRecord, produceState } from '../src/evolve.js'
-import type { LogStore } from '../src/log-store.js'
-import { initialState } from '../src/projection.js'
-import { stampEvent } from '../src/record-codec.js'
-import { Writer } from '../src/writer.js'
+import type { Command } from '../src/domain/commands.js'
+import { applyRecord, produceState } from '../src/domain/evolve.js'
+import type { LogStore } from '../src/stores/log-store.js'
+import { initialState } from '../src/domain/projection.js'
+import { stampEvent } from '../src/log/record-codec.js'
+import { Writer } from '../src/engine/writer.js'
 
 const SOURCES = 4000
 let state = initialState()

@@ -8,38 +8,38 @@
  * every method then answers from the projection or appends to the log, and a promise that resolves
  * means the change is in the log (fsynced unless `sync: false`) and already in `changes$`.
  */
-export { ChangeSources, type OpenOptions } from './change-sources.js'
+export { ChangeSources, type OpenOptions } from './engine/change-sources.js'
 
 /**
  * The audit reader: opens a log for reading only (no replay, so a damaged log opens too; never
  * creates a database; `copy: true` audits a copy of a location a running master holds locked),
  * and answers read, at, history, verify and export as ChangeSources does, plus import.
  */
-export { AuditLog, type AuditOpenOptions } from './audit-log.js'
+export { AuditLog, type AuditOpenOptions } from './audit/audit-log.js'
 
 /** The range of `read()` and `export()`: seqs `from` (default 1) to `to` (default the head), both inclusive. */
-export type { ReadRange } from './audit-queries.js'
+export type { ReadRange } from './audit/audit-queries.js'
 
 /** A read-only view of the state after a seq or at a time, as `at()` returns it. */
-export type { PointInTime, PointInTimeTarget } from './point-in-time.js'
+export type { PointInTime, PointInTimeTarget } from './audit/point-in-time.js'
 
 /** What `history()` asks and answers: the matching records and the claims as intervals. */
-export type { History, HistoryQuery, ClaimInterval, ClaimMark } from './history.js'
+export type { History, HistoryQuery, ClaimInterval, ClaimMark } from './audit/history.js'
 
 /** What `verify()` reports: the length and head hash of a whole log, or its first bad seq. */
-export type { VerifyReport } from './verify.js'
+export type { VerifyReport } from './audit/verify.js'
 
 /** The hash the first record chains to: 64 zeros. */
-export { GENESIS_HASH } from './projection.js'
+export { GENESIS_HASH } from './domain/projection.js'
 
 /** A change source as the queries return it: a frozen plain object `{ id, name, masterid }`. */
-export type { ChangeSource, ChangeSourcesFilter } from './projection.js'
+export type { ChangeSource, ChangeSourcesFilter } from './domain/projection.js'
 
 /** A record of the log: flat and frozen; `seq` is contiguous from 1 and never reused. */
-export type { ChangeRecord, ChangeEvent, ChangeEventType, ReleaseReason, RecordStamp } from './events.js'
+export type { ChangeRecord, ChangeEvent, ChangeEventType, ReleaseReason, RecordStamp } from './domain/events.js'
 
 /** The schema version this code writes; records of a higher version stop open with UnknownSchemaVersionError. */
-export { SCHEMA_VERSION } from './events.js'
+export { SCHEMA_VERSION } from './domain/events.js'
 
 /**
  * The errors. Each has a stable `code` (listed in `ErrorCode` and docs/errors.md); codes do not

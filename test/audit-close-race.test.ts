@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { AuditQueries } from '../src/audit-queries.js'
+import { AuditQueries } from '../src/audit/audit-queries.js'
 import { AuditLog, ChangeSources, ChangeSourcesError, ClosedError, ErrorCode, type VerifyReport } from '../src/index.js'
-import { LevelLogStore } from '../src/level-log-store.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 // More than one store chunk (1,000 records), so that every read below takes several awaits.

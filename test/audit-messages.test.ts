@@ -6,9 +6,9 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources, CorruptLogError, ErrorCode } from '../src/index.js'
 import { rejectsWith } from './helpers/assertions.js'
-import { LevelLogStore, logKey } from '../src/level-log-store.js'
-import { encodeRecord, stampEvent } from '../src/record-codec.js'
-import { loadSnapshot } from '../src/restore.js'
+import { LevelLogStore, logKey } from '../src/stores/level/level-log-store.js'
+import { encodeRecord, stampEvent } from '../src/log/record-codec.js'
+import { loadSnapshot } from '../src/engine/restore.js'
 import { claimed } from './helpers/fixtures.js'
 
 type Damage = (db: MemoryLevel<string, string>, stored: readonly string[]) => Promise<void>

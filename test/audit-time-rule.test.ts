@@ -6,7 +6,7 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources } from '../src/index.js'
-import { restoreCounters } from '../src/restore.js'
+import { restoreCounters } from '../src/engine/restore.js'
 
 // Stamps of seqs 1 … 6.
 const STAMPS = [1_000, 1_000, 5_000, 1_000, 1_000, 1_000]

@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChainVerifier } from '../src/chain-verifier.js'
-import type { ChangeEvent } from '../src/events.js'
-import { GENESIS_HASH } from '../src/projection.js'
-import { decodeRecord, encodeRecord, firstChainBreak, stampEvent } from '../src/record-codec.js'
+import { ChainVerifier } from '../src/log/chain-verifier.js'
+import type { ChangeEvent } from '../src/domain/events.js'
+import { GENESIS_HASH } from '../src/domain/projection.js'
+import { decodeRecord, encodeRecord, firstChainBreak, stampEvent } from '../src/log/record-codec.js'
 
 /** `count` stored records, chained from the genesis hash. */
 function storedLog(count: number): string[] {

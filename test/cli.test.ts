@@ -10,9 +10,9 @@ import { Level } from 'level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
-import { logKey } from '../src/level-log-store.js'
+import { logKey } from '../src/stores/level/level-log-store.js'
 
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js')
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'cli.js')
 const T0 = Date.parse('2026-11-24T13:00:00Z')
 const HOUR = 3_600_000
 

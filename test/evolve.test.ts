@@ -1,15 +1,15 @@
 // evolve, the fold: pure, frozen, and the same whether a record at a time or replayed in one go.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { ChangeRecord } from '../src/events.js'
-import { evolve } from '../src/evolve.js'
-import { findIdByName, getChangeSource, getChangeSources, initialState, nameBucket } from '../src/projection.js'
-import { encodeRecord, stampEvent } from '../src/record-codec.js'
+import type { ChangeRecord } from '../src/domain/events.js'
+import { evolve } from '../src/domain/evolve.js'
+import { findIdByName, getChangeSource, getChangeSources, initialState, nameBucket } from '../src/domain/projection.js'
+import { encodeRecord, stampEvent } from '../src/log/record-codec.js'
 import { MemoryLevel } from 'memory-level'
-import { LevelLogStore } from '../src/level-log-store.js'
-import { restoreState } from '../src/restore.js'
-import { Writer } from '../src/writer.js'
-import type { LogStore } from '../src/log-store.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
+import { restoreState } from '../src/engine/restore.js'
+import { Writer } from '../src/engine/writer.js'
+import type { LogStore } from '../src/stores/log-store.js'
 import { claimed, registered, released, state } from './helpers/fixtures.js'
 
 test('evolve returns a new state and leaves the one it was given as it was', () => {

@@ -19,7 +19,7 @@ import {
   writable,
   type IdTrie,
   type LazyNode,
-} from '../src/id-trie.js'
+} from '../src/domain/id-trie.js'
 
 const immer = new Immer({ autoFreeze: true })
 const keys = fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(0, 31, 32, 1023, 1024, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER))

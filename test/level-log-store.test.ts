@@ -7,8 +7,8 @@ import { MemoryLevel } from 'memory-level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AppendConflictError, ErrorCode } from '../src/index.js'
-import { LevelLogStore, type AnyLevel } from '../src/level-log-store.js'
-import type { StoredEntry } from '../src/log-store.js'
+import { LevelLogStore, type AnyLevel } from '../src/stores/level/level-log-store.js'
+import type { StoredEntry } from '../src/stores/log-store.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 const databases: Array<[string, () => Promise<{ db: AnyLevel; dispose: () => Promise<void> }>]> = [

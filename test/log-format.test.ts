@@ -5,9 +5,9 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources, CorruptLogError, ErrorCode, GENESIS_HASH, SCHEMA_VERSION, UnknownSchemaVersionError } from '../src/index.js'
-import { LevelLogStore } from '../src/level-log-store.js'
-import { encodeRecord, stampEvent } from '../src/record-codec.js'
-import { MAX_NAME_BYTES } from '../src/validate.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
+import { encodeRecord, stampEvent } from '../src/log/record-codec.js'
+import { MAX_NAME_BYTES } from '../src/domain/validate.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 async function storedLog(db: MemoryLevel): Promise<Array<[string, string]>> {
@@ -76,7 +76,7 @@ test('the hash chain: sha256(previous hash + canonical encoding), from 64 zeros'
 
 test('the canonical encoding is exactly JSON.stringify of the documented array, whatever the name', async () => {
   const { default: fc } = await import('fast-check')
-  const { canonicalEncoding } = await import('../src/record-codec.js')
+  const { canonicalEncoding } = await import('../src/log/record-codec.js')
   const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
   const stamp = { seq: id, timestamp: fc.integer({ min: 0, max: 2 ** 50 }), version: fc.constant(1) }
   const records = fc.oneof(
@@ -96,7 +96,7 @@ test('the canonical encoding is exactly JSON.stringify of the documented array, 
 
 test('a record is stored as exactly JSON.stringify of the record stampEvent made, whatever its fields', async () => {
   const { default: fc } = await import('fast-check')
-  const { encodeRecord, stampEvent } = await import('../src/record-codec.js')
+  const { encodeRecord, stampEvent } = await import('../src/log/record-codec.js')
   const id = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
   const events = fc.oneof(
     fc.record({ type: fc.constant('ChangeSourceRegistered' as const), changesourceid: id, name: fc.string({ unit: 'binary' }) }),

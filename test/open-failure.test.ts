@@ -1,7 +1,7 @@
 // describeOpenFailure: the reason an open failed, taken from LevelDB's wrapped error or a file-system code.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { describeOpenFailure } from '../src/open-failure.js'
+import { describeOpenFailure } from '../src/stores/level/open-failure.js'
 
 const test = suite('describeOpenFailure')
 

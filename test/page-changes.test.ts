@@ -3,12 +3,12 @@
 // another master than at the snapshot, or by none.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import type { ChangeEvent } from '../src/events.js'
-import { evolve } from '../src/evolve.js'
-import { MOST_TRACKED_CHANGE_SOURCES, PageChanges } from '../src/page-changes.js'
-import { initialState, nameBucket, type ChangeSourcesState } from '../src/projection.js'
-import { stampEvent } from '../src/record-codec.js'
-import { namePageKey, pageOf } from '../src/snapshot.js'
+import type { ChangeEvent } from '../src/domain/events.js'
+import { evolve } from '../src/domain/evolve.js'
+import { MOST_TRACKED_CHANGE_SOURCES, PageChanges } from '../src/snapshots/page-changes.js'
+import { initialState, nameBucket, type ChangeSourcesState } from '../src/domain/projection.js'
+import { stampEvent } from '../src/log/record-codec.js'
+import { namePageKey, pageOf } from '../src/snapshots/snapshot.js'
 import { claimed, registered, released, state } from './helpers/fixtures.js'
 
 /** Pages 0 and 1 of change sources (ids 1 … 1500); the snapshot was taken with 2 held by master 7. */

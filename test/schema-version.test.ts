@@ -6,9 +6,9 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources, ErrorCode, GENESIS_HASH, UnknownSchemaVersionError } from '../src/index.js'
-import { logKey } from '../src/level-log-store.js'
-import { stampEvent, encodeRecord } from '../src/record-codec.js'
-import { registerUpcaster, type RawRecord } from '../src/upcasters.js'
+import { logKey } from '../src/stores/level/level-log-store.js'
+import { stampEvent, encodeRecord } from '../src/log/record-codec.js'
+import { registerUpcaster, type RawRecord } from '../src/log/upcasters.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 // Version 0, as this test imagines it: {"v":0,"n":seq,"at":ms,"op":"claim","cs":id,"by":master,"hash":…},

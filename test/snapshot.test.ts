@@ -4,7 +4,7 @@
 import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
-import { restoreCounters } from '../src/restore.js'
+import { restoreCounters } from '../src/engine/restore.js'
 import {
   CLAIMS_PREFIX,
   HEAD_PART,
@@ -18,7 +18,7 @@ import {
   rowsPartName,
   sha256,
   type SnapshotHead,
-} from '../src/snapshot.js'
+} from '../src/snapshots/snapshot.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
 import { LONG } from './helpers/long.js'

@@ -1,12 +1,12 @@
 /**
- * Runs the built `changesources` command (dist/cli.js) as a child process, as a user runs it: with
+ * Runs the built `changesources` command (dist/cli/cli.js) as a child process, as a user runs it: with
  * stdin, an environment (TMPDIR), a reader that may go away after some bytes, and a signal that may
  * arrive mid-run.
  */
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
-export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js')
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'cli.js')
 
 export interface CliRun {
   code: number | null

@@ -7,13 +7,13 @@
  * to the ids the component gave, through the returned `id()` function.
  */
 import * as assert from 'uvu/assert'
-import type { Command } from '../../src/commands.js'
-import { decide } from '../../src/decide.js'
+import type { Command } from '../../src/domain/commands.js'
+import { decide } from '../../src/domain/decide.js'
 import { ChangeSourcesError } from '../../src/errors.js'
-import type { ChangeEvent } from '../../src/events.js'
-import { evolve } from '../../src/evolve.js'
-import { initialState, type ChangeSourcesState } from '../../src/projection.js'
-import { stampEvent } from '../../src/record-codec.js'
+import type { ChangeEvent } from '../../src/domain/events.js'
+import { evolve } from '../../src/domain/evolve.js'
+import { initialState, type ChangeSourcesState } from '../../src/domain/projection.js'
+import { stampEvent } from '../../src/log/record-codec.js'
 import type { ChangeSources } from '../../src/index.js'
 
 export interface ChangeSourceRow {

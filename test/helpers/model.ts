@@ -1,6 +1,6 @@
 /**
  * A small pure model of the rules, written from Buildbot's reference (shared/reference/
- * buildbot-changesources.md and docs/buildbot-differences.md), independently of src/decide.ts:
+ * buildbot-changesources.md and docs/buildbot-differences.md), independently of src/domain/decide.ts:
  * an array of names indexed by id, an array of holders, and the list of events in order.
  */
 

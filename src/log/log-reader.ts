@@ -2,10 +2,10 @@
  * Reading the log as records: decoded, checked link by link, pulled chunk by chunk from the store,
  * so that memory stays bounded however long the range.
  */
-import { CorruptLogError, ChangeSourcesError, ReadFailedError } from './errors.js'
-import type { ChangeRecord } from './events.js'
-import type { LogStore, StoredEntry } from './log-store.js'
-import { GENESIS_HASH } from './projection.js'
+import { CorruptLogError, ChangeSourcesError, ReadFailedError } from '../errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import type { LogStore, StoredEntry } from '../stores/log-store.js'
+import { GENESIS_HASH } from '../domain/projection.js'
 import { decodeRecord } from './record-codec.js'
 
 export interface CheckedEntry {

@@ -5,14 +5,14 @@
  *
  * validate (by the caller) → decide → stamp → append (one atomic batch) → evolve → publish → settle
  */
-import type { Command } from './commands.js'
-import { decide } from './decide.js'
-import { ChangeSourcesError, WriteFailedError, WriteRefusedError } from './errors.js'
-import type { ChangeRecord } from './events.js'
-import { applyRecord, produceState } from './evolve.js'
-import type { LogStore } from './log-store.js'
-import type { ChangeSourcesState } from './projection.js'
-import { encodeRecord, stampEvent } from './record-codec.js'
+import type { Command } from '../domain/commands.js'
+import { decide } from '../domain/decide.js'
+import { ChangeSourcesError, WriteFailedError, WriteRefusedError } from '../errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { applyRecord, produceState } from '../domain/evolve.js'
+import type { LogStore } from '../stores/log-store.js'
+import type { ChangeSourcesState } from '../domain/projection.js'
+import { encodeRecord, stampEvent } from '../log/record-codec.js'
 
 /** What a command did: the records it appended (possibly none) and the state after its batch, which includes them. */
 export interface Outcome {

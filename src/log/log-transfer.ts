@@ -3,13 +3,13 @@
  * hashes still hold), for backup, restore and moving a log between stores.
  */
 import { checkedRecord } from './record-codec.js'
-import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError } from './errors.js'
-import type { ChangeRecord } from './events.js'
-import { applyRecord } from './evolve.js'
-import type { LogStore, StoredEntry } from './log-store.js'
-import { initialState } from './projection.js'
+import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError } from '../errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { applyRecord } from '../domain/evolve.js'
+import type { LogStore, StoredEntry } from '../stores/log-store.js'
+import { initialState } from '../domain/projection.js'
 import { readCheckedChunks } from './log-reader.js'
-import { encodeSnapshot } from './snapshot.js'
+import { encodeSnapshot } from '../snapshots/snapshot.js'
 
 /** The stored records from `from` to `to`, each checked on the way, as lines (without newlines). */
 export async function* exportLines(store: LogStore, range: { from: number; to: number }): AsyncIterable<string> {

@@ -4,9 +4,9 @@
  */
 import Table from 'cli-table3'
 import { Presets, SingleBar } from 'cli-progress'
-import type { ChangeSource } from './projection.js'
-import type { ClaimInterval } from './history.js'
-import type { ChangeRecord } from './events.js'
+import type { ChangeSource } from '../domain/projection.js'
+import type { ClaimInterval } from '../audit/history.js'
+import type { ChangeRecord } from '../domain/events.js'
 
 export function iso(timestamp: number | undefined): string {
   return timestamp === undefined ? '—' : new Date(timestamp).toISOString()

@@ -2,7 +2,7 @@
  * Publication: the live stream of records, and catch-up subscriptions that read the log first.
  */
 import { Observable, Subject } from 'rxjs'
-import type { ChangeRecord } from './events.js'
+import type { ChangeRecord } from '../domain/events.js'
 
 export class ChangeStream {
   readonly #live = new Subject<ChangeRecord>()

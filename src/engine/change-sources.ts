@@ -13,12 +13,12 @@ import {
   InvalidArgumentError,
   LocationLockedError,
   OpenFailedError,
-} from './errors.js'
-import type { ChangeRecord } from './events.js'
-import { LevelLogStore, type AnyLevel } from './level-log-store.js'
-import type { LogStore } from './log-store.js'
-import { lockLocation } from './open-locations.js'
-import { describeOpenFailure } from './open-failure.js'
+} from '../errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
+import type { LogStore } from '../stores/log-store.js'
+import { lockLocation } from '../stores/level/open-locations.js'
+import { describeOpenFailure } from '../stores/level/open-failure.js'
 import {
   findIdByName,
   getChangeSource,
@@ -26,16 +26,16 @@ import {
   type ChangeSource,
   type ChangeSourcesFilter,
   type ChangeSourcesState,
-} from './projection.js'
-import { readRecordChunks } from './log-reader.js'
+} from '../domain/projection.js'
+import { readRecordChunks } from '../log/log-reader.js'
 import { restoreState } from './restore.js'
-import { DEFAULT_SNAPSHOT_EVERY } from './snapshot.js'
-import { Snapshotter } from './snapshotter.js'
-import { AuditQueries, type ReadRange } from './audit-queries.js'
-import type { History, HistoryQuery } from './history.js'
-import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
-import type { VerifyReport } from './verify.js'
-import { checkFilter, checkId, checkMasterIdOrNull, checkName, readOwn } from './validate.js'
+import { DEFAULT_SNAPSHOT_EVERY } from '../snapshots/snapshot.js'
+import { Snapshotter } from '../snapshots/snapshotter.js'
+import { AuditQueries, type ReadRange } from '../audit/audit-queries.js'
+import type { History, HistoryQuery } from '../audit/history.js'
+import type { PointInTime, PointInTimeTarget } from '../audit/point-in-time.js'
+import type { VerifyReport } from '../audit/verify.js'
+import { checkFilter, checkId, checkMasterIdOrNull, checkName, readOwn } from '../domain/validate.js'
 import { Writer } from './writer.js'
 
 export interface OpenOptions {

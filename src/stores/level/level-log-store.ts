@@ -2,9 +2,9 @@
  * The embedded log store: one LevelDB database (or any abstract-level database), one key per record.
  */
 import type { AbstractLevel } from 'abstract-level'
-import { AppendConflictError, CorruptLogError, WriteRefusedError } from './errors.js'
+import { AppendConflictError, CorruptLogError, WriteRefusedError } from '../../errors.js'
 import { reserveDatabase } from './open-locations.js'
-import type { LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from './log-store.js'
+import type { LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
 
 /** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
 export type AnyLevel = AbstractLevel<any, any, any>

@@ -16,8 +16,8 @@ import { readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError as BadOption } from 'commander'
-import { AuditLog } from './audit-log.js'
-import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLockedError, UnknownSchemaVersionError } from './errors.js'
+import { AuditLog } from '../audit/audit-log.js'
+import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLockedError, UnknownSchemaVersionError } from '../errors.js'
 import { changeSourcesTable, claimDuration, claimsTable, iso, progressBar, recordsTable } from './cli-output.js'
 import { removeTemporaryFoldersNow } from './temporary-folders.js'
 
@@ -114,7 +114,7 @@ function action<A extends unknown[]>(body: (...args: A) => Promise<void>): (...a
   }
 }
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 const program = new Command()
   .name('changesources')

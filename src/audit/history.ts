@@ -2,10 +2,10 @@
  * History: the records that concern one change source or one master, in seq order, and the claims
  * as intervals (which master held which change source, from when to when, and why it ended).
  */
-import type { ChangeRecord, ReleaseReason } from './events.js'
-import { InvalidArgumentError } from './errors.js'
-import { findIdByName, getChangeSource, type ChangeSourcesState } from './projection.js'
-import { checkId, checkName, readOwn } from './validate.js'
+import type { ChangeRecord, ReleaseReason } from '../domain/events.js'
+import { InvalidArgumentError } from '../errors.js'
+import { findIdByName, getChangeSource, type ChangeSourcesState } from '../domain/projection.js'
+import { checkId, checkName, readOwn } from '../domain/validate.js'
 
 export interface HistoryQuery {
   /** Only this change source (give this or `name`, or neither). */

@@ -3,13 +3,13 @@
  * when it is read back. Part of the log format contract (docs/log-format.md).
  */
 import { hash as digest } from 'node:crypto'
-import { CorruptLogError, UnknownSchemaVersionError } from './errors.js'
-import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from './events.js'
-import type { StoredEntry } from './log-store.js'
-import { findIdByName, type ChangeSourcesState } from './projection.js'
-import { trieGet } from './id-trie.js'
+import { CorruptLogError, UnknownSchemaVersionError } from '../errors.js'
+import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from '../domain/events.js'
+import type { StoredEntry } from '../stores/log-store.js'
+import { findIdByName, type ChangeSourcesState } from '../domain/projection.js'
+import { trieGet } from '../domain/id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
-import { isAllowedName, NAME_RULE } from './validate.js'
+import { isAllowedName, NAME_RULE } from '../domain/validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
 type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never

@@ -3,15 +3,15 @@
  * ways in: a running component (ChangeSources, which passes its live state) and the offline reader
  * (AuditLog, which has none and restores one when a question needs it).
  */
-import type { ChangeRecord } from './events.js'
-import { ChangeSourcesError, ClosedError, InvalidArgumentError, ReadFailedError } from './errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { ChangeSourcesError, ClosedError, InvalidArgumentError, ReadFailedError } from '../errors.js'
 import { checkHistoryQuery, collectHistory, type History, type HistoryQuery } from './history.js'
-import type { LogStore } from './log-store.js'
-import { readRecords } from './log-reader.js'
+import type { LogStore } from '../stores/log-store.js'
+import { readRecords } from '../log/log-reader.js'
 import { checkTarget, PointInTime, type PointInTimeTarget } from './point-in-time.js'
-import type { ChangeSourcesState } from './projection.js'
-import { restoreState } from './restore.js'
-import { readOwn } from './validate.js'
+import type { ChangeSourcesState } from '../domain/projection.js'
+import { restoreState } from '../engine/restore.js'
+import { readOwn } from '../domain/validate.js'
 import { verifyLog, type VerifyReport } from './verify.js'
 
 /** A range of seqs, both ends inclusive: `from` defaults to 1, `to` to the head. */

@@ -2,10 +2,10 @@
  * The snapshotter: writes the snapshots of snapshot.ts in the background, each as the state after
  * the batch that made it due, rewriting only the pages changed since the last one (PageChanges).
  */
-import type { ChangeRecord } from './events.js'
-import type { LogStore } from './log-store.js'
+import type { ChangeRecord } from '../domain/events.js'
+import type { LogStore } from '../stores/log-store.js'
 import { PageChanges } from './page-changes.js'
-import type { ChangeSourcesState } from './projection.js'
+import type { ChangeSourcesState } from '../domain/projection.js'
 import { encodeSnapshot, type StoredSnapshot } from './snapshot.js'
 
 // Encoding works at most this long before it lets the event loop run writes and reads.

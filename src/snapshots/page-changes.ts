@@ -9,9 +9,9 @@
  * 1,000,000 change sources re-encoded all 977 claims pages at every snapshot: ~10 ms of encoding,
  * and the writes of the 10,000 records after it ~7 µs slower each (docs/benchmarks.md).
  */
-import type { ChangeRecord } from './events.js'
-import { trieGet } from './id-trie.js'
-import { nameBucket, type ChangeSourcesState } from './projection.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { trieGet } from '../domain/id-trie.js'
+import { nameBucket, type ChangeSourcesState } from '../domain/projection.js'
 import { claimsPartName, namePageKey, pageOf, rowsPartName } from './snapshot.js'
 
 /**

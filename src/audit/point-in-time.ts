@@ -3,9 +3,9 @@
  * time, answering the live component's queries with the same filters and the same results (the
  * same projection queries over a state folded by the same reducer, see restore.ts).
  */
-import { InvalidArgumentError } from './errors.js'
-import { getChangeSource, getChangeSources, type ChangeSource, type ChangeSourcesFilter, type ChangeSourcesState } from './projection.js'
-import { checkFilter, checkId, readOwn } from './validate.js'
+import { InvalidArgumentError } from '../errors.js'
+import { getChangeSource, getChangeSources, type ChangeSource, type ChangeSourcesFilter, type ChangeSourcesState } from '../domain/projection.js'
+import { checkFilter, checkId, readOwn } from '../domain/validate.js'
 
 /** Where to look: after seq `seq` (0 is the empty log), or at `time` (a Date or milliseconds since the epoch). */
 export type PointInTimeTarget = { readonly seq: number } | { readonly time: Date | number }

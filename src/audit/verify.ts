@@ -4,11 +4,11 @@
  * hash at its head. It reports, never throws for a damaged log: it is what one runs on a log that
  * cannot be opened.
  */
-import { checkedRecord } from './record-codec.js'
-import { CorruptLogError, ErrorCode, ReadFailedError, UnknownSchemaVersionError, describe, isChangeSourcesError } from './errors.js'
-import { applyRecord } from './evolve.js'
-import type { LogStore } from './log-store.js'
-import { initialState } from './projection.js'
+import { checkedRecord } from '../log/record-codec.js'
+import { CorruptLogError, ErrorCode, ReadFailedError, UnknownSchemaVersionError, describe, isChangeSourcesError } from '../errors.js'
+import { applyRecord } from '../domain/evolve.js'
+import type { LogStore } from '../stores/log-store.js'
+import { initialState } from '../domain/projection.js'
 
 export type VerifyReport =
   | {

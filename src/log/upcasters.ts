@@ -14,8 +14,8 @@
  * version below it with no upcaster is a CorruptLogError. See docs/log-format.md, "Version policy".
  */
 import { hash as digest } from 'node:crypto'
-import { CorruptLogError } from './errors.js'
-import { SCHEMA_VERSION } from './events.js'
+import { CorruptLogError } from '../errors.js'
+import { SCHEMA_VERSION } from '../domain/events.js'
 
 /** A stored record as parsed from JSON, before its shape is checked. */
 export type RawRecord = Record<string, unknown>

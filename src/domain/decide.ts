@@ -3,7 +3,7 @@
  * append (possibly none) or the typed error that refuses the command. No I/O, no clock.
  */
 import type { Command } from './commands.js'
-import { ChangeSourceAlreadyClaimedError, UnknownChangeSourceError, type ChangeSourcesError } from './errors.js'
+import { ChangeSourceAlreadyClaimedError, UnknownChangeSourceError, type ChangeSourcesError } from '../errors.js'
 import type { ChangeEvent } from './events.js'
 import { findIdByName, getChangeSources, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'

@@ -39,11 +39,11 @@
  * used only when it agrees with the log's record at its seq (restore.ts).
  */
 import { hash as digest } from 'node:crypto'
-import { SCHEMA_VERSION } from './events.js'
-import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from './id-trie.js'
-import type { SnapshotPart } from './log-store.js'
-import { idsOfBucket } from './name-index.js'
-import type { ChangeSourcesState } from './projection.js'
+import { SCHEMA_VERSION } from '../domain/events.js'
+import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from '../domain/id-trie.js'
+import type { SnapshotPart } from '../stores/log-store.js'
+import { idsOfBucket } from '../domain/name-index.js'
+import type { ChangeSourcesState } from '../domain/projection.js'
 
 export const SNAPSHOT_FORMAT = 3
 export const HEAD_PART = 'head'

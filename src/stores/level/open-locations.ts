@@ -12,7 +12,7 @@ import { mkdir, realpath, stat } from 'node:fs/promises'
 import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Level } from 'level'
-import { LocationLockedError, LocationNotFoundError, OpenFailedError } from './errors.js'
+import { LocationLockedError, LocationNotFoundError, OpenFailedError } from '../../errors.js'
 import { describeOpenFailure } from './open-failure.js'
 
 /** The subfolder that holds the component's lock; LevelDB ignores a folder of this name. */

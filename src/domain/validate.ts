@@ -2,7 +2,7 @@
  * Argument checks at the edge: every public method checks its arguments here before anything else
  * happens, and a bad one is an InvalidArgumentError naming the argument.
  */
-import { InvalidArgumentError } from './errors.js'
+import { InvalidArgumentError } from '../errors.js'
 import type { ChangeSourcesFilter } from './projection.js'
 
 export const MAX_NAME_BYTES = 64 * 1024

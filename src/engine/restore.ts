@@ -9,17 +9,17 @@
  * makes a restore fail and never wins over the log. Its pages are parsed only when the fold, a
  * query or a write first reaches them (id-trie.ts, LazyNode).
  */
-import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from './projection.js'
-import { SCHEMA_VERSION, type ChangeRecord } from './events.js'
-import { applyRecord } from './evolve.js'
-import { CorruptLogError } from './errors.js'
-import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, trieOfPages, trieSet, type IdTrie, type LazyNode } from './id-trie.js'
-import { bucketOfIds } from './name-index.js'
-import type { LogStore } from './log-store.js'
-import { PageChanges } from './page-changes.js'
-import { chainBreak, decodeRecord, decodedNext, recordProblem } from './record-codec.js'
-import { ChainVerifier } from './chain-verifier.js'
-import { problemOf } from './verify.js'
+import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from '../domain/projection.js'
+import { SCHEMA_VERSION, type ChangeRecord } from '../domain/events.js'
+import { applyRecord } from '../domain/evolve.js'
+import { CorruptLogError } from '../errors.js'
+import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, trieOfPages, trieSet, type IdTrie, type LazyNode } from '../domain/id-trie.js'
+import { bucketOfIds } from '../domain/name-index.js'
+import type { LogStore } from '../stores/log-store.js'
+import { PageChanges } from '../snapshots/page-changes.js'
+import { chainBreak, decodeRecord, decodedNext, recordProblem } from '../log/record-codec.js'
+import { ChainVerifier } from '../log/chain-verifier.js'
+import { problemOf } from '../audit/verify.js'
 import {
   CLAIMS_PREFIX,
   FORMAT_1_CHUNK_PREFIX,
@@ -43,7 +43,7 @@ import {
   type RowsPage,
   type SnapshotHead,
   type StoredSnapshot,
-} from './snapshot.js'
+} from '../snapshots/snapshot.js'
 
 /**
  * Where to stop: after seq `seq`, or at `time`: after the longest prefix of the log whose records

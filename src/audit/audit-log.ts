@@ -7,19 +7,19 @@
  */
 import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
-import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from './errors.js'
-import type { ChangeRecord } from './events.js'
-import { LevelLogStore, type AnyLevel } from './level-log-store.js'
-import { reserveLocation } from './open-locations.js'
+import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from '../errors.js'
+import type { ChangeRecord } from '../domain/events.js'
+import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
+import { reserveLocation } from '../stores/level/open-locations.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
 import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
 import type { VerifyReport } from './verify.js'
-import { exportLines, importLines } from './log-transfer.js'
-import { readOwn } from './validate.js'
-import { copyForAudit, folderFingerprint } from './audit-copy.js'
-import { buildNewFolder } from './new-folder.js'
-import { describeOpenFailure } from './open-failure.js'
+import { exportLines, importLines } from '../log/log-transfer.js'
+import { readOwn } from '../domain/validate.js'
+import { copyForAudit, folderFingerprint } from '../stores/level/audit-copy.js'
+import { buildNewFolder } from '../stores/level/new-folder.js'
+import { describeOpenFailure } from '../stores/level/open-failure.js'
 
 export interface AuditOpenOptions {
   /** The folder of a LevelDB database written by ChangeSources. Give this or `db`. */
