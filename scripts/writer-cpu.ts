@@ -16,11 +16,13 @@ state = produceState(state, (draft) => {
 })
 let head = state.seq
 const store: LogStore = {
-  get head() {
+  writers: 'single',
+  async head() {
     return head
   },
   async append(entries) {
     head = entries[entries.length - 1]!.seq
+    return { appended: true }
   },
   async writeSnapshot() {},
   async *readSnapshot() {},

@@ -70,7 +70,9 @@ test('AuditQueries: settled() waits for every read started so far; close() then 
   await withFilledLocation(async (location) => {
     const db = new Level<string, string>(location)
     await db.open()
-    const queries = new AuditQueries(await LevelLogStore.open(db, { sync: true }))
+    const store = await LevelLogStore.open(db, { sync: true })
+    const head = await store.head()
+    const queries = new AuditQueries(store, () => head)
     const at = queries.at({ seq: RECORDS })
     const verify = queries.verify()
     let answered = 0

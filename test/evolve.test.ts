@@ -77,10 +77,15 @@ function unfrozen(value: unknown, path = 'state', found: string[] = [], seen = n
 }
 
 test('after every write the whole state is frozen, so no later write can change a state already handed out', async () => {
+  let head = 0
   const store: LogStore = {
-    head: 0,
+    writers: 'single',
+    async head() {
+      return head
+    },
     async append(entries) {
-      ;(this as { head: number }).head = entries[entries.length - 1]!.seq
+      head = entries[entries.length - 1]!.seq
+      return { appended: true }
     },
     async writeSnapshot() {},
     async *read() {},

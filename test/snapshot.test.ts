@@ -166,7 +166,7 @@ onEachBackend('snapshots', (test) => {
       assert.equal(fixed.everything, expected)
     })
   }
-})
+}, { levelOnly: true })
 
 onEachBackend('snapshots: pages that pass their checksum and do not parse, and older formats', (test) => {
   for (const [part, value] of [
@@ -253,7 +253,7 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
     assert.ok(fixed.usedSnapshot)
     await fixed.cs.close()
   })
-})
+}, { levelOnly: true })
 
 onEachBackend('snapshots at scale', (test) => {
   // A million records with CHANGESOURCES_LONG=1; by default 20 000, which proves the same property.
@@ -304,4 +304,4 @@ onEachBackend('snapshots at scale', (test) => {
     assert.is(await lazy.findChangeSourceId('poller:0'), 1)
     await lazy.close()
   })
-})
+}, { levelOnly: true })

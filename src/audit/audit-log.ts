@@ -10,6 +10,8 @@ import { Level } from 'level'
 import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
+import type { LogStore } from '../stores/log-store.js'
+import { checkStore } from '../stores/store-checks.js'
 import { reserveLocation } from '../stores/level/open-locations.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
@@ -22,10 +24,12 @@ import { buildNewFolder } from '../stores/level/new-folder.js'
 import { describeOpenFailure } from '../stores/level/open-failure.js'
 
 export interface AuditOpenOptions {
-  /** The folder of a LevelDB database written by ChangeSources. Give this or `db`. */
+  /** The folder of a LevelDB database written by ChangeSources. Give one of `location`, `db` and `store`. */
   location?: string
   /** An abstract-level database instead; opened if needed, not closed by close(). */
   db?: AnyLevel
+  /** Any log store (see docs/stores.md) instead: the shared memory store, a third party's; not closed by close(). */
+  store?: LogStore
   /**
    * Audit a copy without taking the folder's lock: for a location that a running master holds
    * locked. A copy taken while the log is written is recovered by LevelDB like a crash; verify()
@@ -39,14 +43,30 @@ export interface AuditOpenOptions {
 
 export class AuditLog {
   readonly #queries: AuditQueries
-  readonly #store: LevelLogStore
+  readonly #store: LogStore
+  readonly #head: number
   #release: () => Promise<void>
   #closed = false
 
-  private constructor(store: LevelLogStore, onProgress: AuditOpenOptions['onProgress'], release: () => Promise<void>) {
+  private constructor(store: LogStore, head: number, onProgress: AuditOpenOptions['onProgress'], release: () => Promise<void>) {
     this.#store = store
-    this.#queries = new AuditQueries(store, undefined, onProgress)
+    this.#head = head
+    this.#queries = new AuditQueries(store, () => this.#head, undefined, onProgress)
     this.#release = release
+  }
+
+  /** An audit of `store` as it is now: its head is read once, so that every answer is of one log. */
+  static async #over(store: LogStore, onProgress: AuditOpenOptions['onProgress'], release: () => Promise<void>, ownsStore = true): Promise<AuditLog> {
+    let head: number
+    try {
+      head = await store.head()
+    } catch (error) {
+      throw new OpenFailedError(`the store's head could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+    }
+    return new AuditLog(store, head, onProgress, ownsStore ? async () => {
+      await store.close()
+      await release()
+    } : release)
   }
 
   /** Opens the log for an audit: no replay, so a damaged log opens too. */
@@ -102,12 +122,13 @@ export class AuditLog {
 
   static async #open(options: AuditOpenOptions): Promise<AuditLog> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-    const { location, db, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'copy', 'onProgress'])
-    const progress = checkOptions(location, db, copy, onProgress)
+    const { location, db, store, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'store', 'copy', 'onProgress'])
+    const progress = checkOptions(location, db, copy, onProgress, store)
+    if (store !== undefined) return AuditLog.#over(checkStore(store, 'options.store'), progress, async () => {}, false)
     if (db !== undefined) {
       const database = db as AnyLevel
       await database.open()
-      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, async () => {})
+      return AuditLog.#over(await LevelLogStore.open(database, { sync: true }), progress, async () => {})
     }
     const path = location as string
     await checkDatabaseFolder(path)
@@ -153,7 +174,7 @@ export class AuditLog {
         if (code === 'LEVEL_LOCKED') throw new LocationLockedError(location, 'another-process', { cause: error })
         throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
       }
-      return new AuditLog(await LevelLogStore.open(database, { sync: true }), progress, release)
+      return await AuditLog.#over(await LevelLogStore.open(database, { sync: true }), progress, release)
     } catch (error) {
       await release().catch(() => {})
       throw error instanceof ChangeSourcesError ? error : new OpenFailedError(describeOpenFailure(location, error), { cause: error })
@@ -162,7 +183,7 @@ export class AuditLog {
 
   /** The seq of the last stored record (0 when the log is empty). */
   get head(): number {
-    return this.#store.head
+    return this.#head
   }
 
   /** The records from `from` (default 1) to `to` (default the head), checked on the way; pulled in chunks. */
@@ -201,7 +222,6 @@ export class AuditLog {
     this.#closed = true
     // The audit reads under way finish before the database closes under them.
     await this.#queries.close()
-    await this.#store.close()
     await this.#release()
   }
 
@@ -222,9 +242,9 @@ export class AuditLog {
   }
 }
 
-function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress: unknown): AuditOpenOptions['onProgress'] {
-  if ((location === undefined) === (db === undefined)) {
-    throw new InvalidArgumentError('options', 'an object with exactly one of location and db', { location, db })
+function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress: unknown, store?: unknown): AuditOpenOptions['onProgress'] {
+  if ([location, db, store].filter((given) => given !== undefined).length !== 1) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location, db and store', { location, db, store })
   }
   if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
     throw new InvalidArgumentError('options.location', 'a non-empty path', location)

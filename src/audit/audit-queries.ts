@@ -22,20 +22,23 @@ export interface ReadRange {
 
 export class AuditQueries {
   readonly #store: LogStore
+  readonly #headSeq: () => number
   readonly #liveState: (() => ChangeSourcesState) | undefined
   readonly #onProgress: ((done: number, total: number) => void) | undefined
   /** The reads under way (a pull of read() counts while it waits for its record). */
   readonly #inFlight = new Set<Promise<unknown>>()
   #closed = false
 
-  constructor(store: LogStore, liveState?: () => ChangeSourcesState, onProgress?: (done: number, total: number) => void) {
+  /** `head`: the last seq the queries answer for (the component's state, or the head an audit opened at). */
+  constructor(store: LogStore, head: () => number, liveState?: () => ChangeSourcesState, onProgress?: (done: number, total: number) => void) {
     this.#store = store
+    this.#headSeq = head
     this.#liveState = liveState
     this.#onProgress = onProgress
   }
 
   #head(): number {
-    return this.#liveState?.().seq ?? this.#store.head
+    return this.#headSeq()
   }
 
   range(range: unknown): { from: number; to: number } {

@@ -34,8 +34,9 @@ export type VerifyReport =
 
 export async function verifyLog(store: LogStore, onProgress?: (seq: number, head: number) => void): Promise<VerifyReport> {
   const state = initialState()
-  const head = store.head
+  let head = 0
   try {
+    head = await store.head()
     for await (const chunk of store.read({ from: 1, to: head })) {
       for (const entry of chunk) applyRecord(state, checkedRecord(state, entry))
       onProgress?.(state.seq, head)

@@ -17,6 +17,7 @@ import {
 import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
 import type { LogStore } from '../stores/log-store.js'
+import { checkStore } from '../stores/store-checks.js'
 import { lockLocation } from '../stores/level/open-locations.js'
 import { describeOpenFailure } from '../stores/level/open-failure.js'
 import {
@@ -44,6 +45,12 @@ export interface OpenOptions {
   /** An abstract-level database to use instead (memory-level, a sublevel, …); it is opened if needed, and not closed by close(). */
   db?: AnyLevel
   /**
+   * Any log store instead (see docs/stores.md): the shared memory store, a third party's. With a
+   * store of many writers, others' records reach the state, the queries and changes$ as ours do.
+   * Not closed by close().
+   */
+  store?: LogStore
+  /**
    * true (the default): an acknowledged change survives a crash of the machine (each batch is
    * fsynced). false: it survives a crash of the process, not of the machine.
    */
@@ -65,6 +72,7 @@ export class ChangeSources {
   readonly #release: () => Promise<void>
   readonly #audit: AuditQueries
   readonly #snapshotter: Snapshotter
+  readonly #stopListening: () => void
   #closing: Promise<void> | undefined
 
   /** Live records, each published once it is durable, in seq order. Completes on close(). */
@@ -83,11 +91,14 @@ export class ChangeSources {
     })
     this.#snapshotter = snapshotter
     this.#release = release
-    this.#audit = new AuditQueries(store, () => this.#writer.state)
+    this.#audit = new AuditQueries(store, () => this.#writer.state.seq, () => this.#writer.state)
+    // Records that others append are folded in as soon as the store tells of them.
+    this.#stopListening = store.onAppended?.((head) => this.#writer.noteHead(head)) ?? (() => {})
   }
 
   static async open(options: OpenOptions): Promise<ChangeSources> {
-    const { location, db, sync, now, snapshotEvery } = checkOpenOptions(options)
+    const { location, db, store: given, sync, now, snapshotEvery } = checkOpenOptions(options)
+    if (given !== undefined) return ChangeSources.#openOn(given, now, snapshotEvery, async () => {})
     let database: AnyLevel
     let release: () => Promise<void>
     if (location !== undefined) {
@@ -116,29 +127,42 @@ export class ChangeSources {
       } catch (error) {
         throw openError(location, error)
       }
-      let store: LevelLogStore | undefined
-      let state: ChangeSourcesState
-      let snapshotter: Snapshotter
+      let store: LevelLogStore
       try {
         store = await LevelLogStore.open(database, { sync, owned: location !== undefined, writer: true })
-        // The newest trusted snapshot plus the records after it; the whole log when there is none.
-        const restored = await restoreState(store)
-        state = restored.state
-        snapshotter = new Snapshotter(
-          store,
-          snapshotEvery,
-          restored.snapshot.used ? { snapshot: restored.snapshot.stored, changes: restored.changes } : undefined,
-          restored.obsoleteParts,
-        )
       } catch (error) {
-        await store?.close()
         if (error instanceof ChangeSourcesError) throw error
         throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
       }
-      return new ChangeSources(store, state, now, snapshotter, release)
+      return await ChangeSources.#openOn(store, now, snapshotEvery, async () => {
+        try {
+          await store.close()
+        } finally {
+          await release()
+        }
+      })
     } catch (error) {
       await release().catch(() => {})
       throw error
+    }
+  }
+
+  /** The component over an open store: the newest trusted snapshot plus the records after it (the whole log when there is none). `release` undoes what opened the store. */
+  static async #openOn(store: LogStore, now: () => number, snapshotEvery: number, release: () => Promise<void>): Promise<ChangeSources> {
+    try {
+      const restored = await restoreState(store)
+      const snapshotter = new Snapshotter(
+        store,
+        snapshotEvery,
+        restored.snapshot.used ? { snapshot: restored.snapshot.stored, changes: restored.changes } : undefined,
+        restored.obsoleteParts,
+        { incremental: store.writers === 'single' },
+      )
+      return new ChangeSources(store, restored.state, now, snapshotter, release)
+    } catch (error) {
+      await release().catch(() => {})
+      if (error instanceof ChangeSourcesError) throw error
+      throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
     }
   }
 
@@ -194,6 +218,17 @@ export class ChangeSources {
     return outcome.records.map((record) => record.changesourceid)
   }
 
+  /**
+   * Waits until the projection has caught up with the store's head as it is now (others' records
+   * folded in and published), and resolves with that seq. A query answers from the projection: with
+   * several writers it may not yet show what another writer appended a moment ago; after
+   * `await catchUp()` it shows at least everything appended before the call.
+   */
+  catchUp(): Promise<number> {
+    this.#checkOpen('catchUp')
+    return this.#writer.catchUp()
+  }
+
   /** The records from seq `from` (default 1) on, then the live ones: no gap, no duplicate. */
   watch(options: { from?: number } = {}): Observable<ChangeRecord> {
     this.#checkOpen('watch')
@@ -236,8 +271,8 @@ export class ChangeSources {
       await this.#writer.idle()
       await this.#snapshotter.settled()
       await this.#stream.complete()
+      this.#stopListening()
       await this.#audit.close()
-      await this.#store.close()
       await this.#release()
     })()
     return this.#closing
@@ -248,11 +283,11 @@ export class ChangeSources {
   }
 }
 
-function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db'>> & Pick<OpenOptions, 'location' | 'db'> {
+function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db' | 'store'>> & Pick<OpenOptions, 'location' | 'db' | 'store'> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-  const { location, db, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'sync', 'now', 'snapshotEvery'])
-  if ((location === undefined) === (db === undefined)) {
-    throw new InvalidArgumentError('options', 'an object with exactly one of location and db', options)
+  const { location, db, store, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'store', 'sync', 'now', 'snapshotEvery'])
+  if ([location, db, store].filter((given) => given !== undefined).length !== 1) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location, db and store', options)
   }
   if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
     throw new InvalidArgumentError('options.location', 'a non-empty path', location)
@@ -266,6 +301,7 @@ function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'locatio
   return {
     location: location as string | undefined,
     db: db as AnyLevel | undefined,
+    store: store === undefined ? undefined : checkStore(store, 'options.store'),
     sync: (sync as boolean | undefined) ?? true,
     now: now === undefined ? Date.now : checkedClock(now as () => unknown),
     snapshotEvery: (snapshotEvery as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY,

@@ -111,7 +111,7 @@ async function restoreFrom(
   let recordsFolded = 0
   const to = typeof target === 'object' && 'seq' in target ? target.seq : undefined
   const until = typeof target === 'object' && 'time' in target ? target.time : undefined
-  const foldsUpTo = to ?? store.head
+  const foldsUpTo = to ?? (await store.head())
   // Below this many records, starting a worker costs more than the hashing it takes over.
   const verifier = foldsUpTo - state.seq >= restoreSettings.chainWorkerFrom ? new ChainVerifier() : undefined
   const chainChecked = verifier !== undefined
@@ -185,7 +185,8 @@ export async function loadSnapshot(store: LogStore, target: RestoreTarget): Prom
     const head = await readHead(store)
     if (typeof head === 'string') return { reason: head }
     if (!('seq' in head)) return { reason: head.reason, obsoleteParts: head.obsoleteParts }
-    if (head.seq > store.head) return { reason: `the snapshot is at seq ${head.seq}, past the end of the log (seq ${store.head})` }
+    const logHead = await store.head()
+    if (head.seq > logHead) return { reason: `the snapshot is at seq ${head.seq}, past the end of the log (seq ${logHead})` }
     if (typeof target === 'object' && 'seq' in target && head.seq > target.seq) return { reason: 'the snapshot is after the requested point' }
     if (typeof target === 'object' && 'time' in target && !(await stampedAtOrBefore(store, head.seq, target.time))) {
       return { reason: 'a record up to the snapshot is stamped after the requested time' }

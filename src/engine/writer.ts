@@ -4,15 +4,19 @@
  * decided in arrival order against the state that the commands before it left.
  *
  * validate (by the caller) → decide → stamp → append (one atomic batch) → evolve → publish → settle
+ *
+ * Other writers' records enter through the same queue (catch up → evolve → publish), so that the
+ * state, the stream and the snapshotter see every record once, in seq order. A batch that loses
+ * the race for the head catches up and is decided again against the new state.
  */
 import type { Command } from '../domain/commands.js'
 import { decide } from '../domain/decide.js'
-import { ChangeSourcesError, WriteFailedError, WriteRefusedError } from '../errors.js'
+import { AppendConflictError, ChangeSourcesError, CorruptLogError, ReadFailedError, WriteFailedError, WriteRefusedError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord, produceState } from '../domain/evolve.js'
 import type { LogStore } from '../stores/log-store.js'
 import type { ChangeSourcesState } from '../domain/projection.js'
-import { encodeRecord, stampEvent } from '../log/record-codec.js'
+import { decodedNext, encodeRecord, recordProblem, stampEvent } from '../log/record-codec.js'
 
 /** What a command did: the records it appended (possibly none) and the state after its batch, which includes them. */
 export interface Outcome {
@@ -26,9 +30,19 @@ interface Pending {
   readonly reject: (error: unknown) => void
 }
 
+/** A request to fold the records up to the store's head: `head` when known, else asked of the store. */
+interface CatchUp {
+  readonly catchUp: true
+  readonly head: number | undefined
+  readonly resolve: (head: number) => void
+  readonly reject: (error: unknown) => void
+}
+
 // Bounds the latency of the commands at the head of a long queue; a single command (a master's
 // deactivation) may still append any number of records in one batch.
 const MAX_COMMANDS_PER_BATCH = 4096
+// A batch that loses the race this many times in a row fails; each loss means others progressed.
+const MAX_ATTEMPTS = 16
 
 export class Writer {
   #state: ChangeSourcesState
@@ -36,7 +50,7 @@ export class Writer {
   readonly #publish: (records: readonly ChangeRecord[]) => void
   readonly #now: () => number
   readonly #committed: ((state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void) | undefined
-  #queue: Pending[] = []
+  #queue: Array<Pending | CatchUp> = []
   #draining: Promise<void> | undefined
 
   constructor(options: {
@@ -44,7 +58,7 @@ export class Writer {
     store: LogStore
     publish: (records: readonly ChangeRecord[]) => void
     now: () => number
-    /** Told of each stored batch once its callers are settled (the snapshotter, snapshot.ts). */
+    /** Told of each stored batch, ours or others', once its callers are settled (the snapshotter). */
     committed?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void
   }) {
     this.#state = options.state
@@ -60,9 +74,23 @@ export class Writer {
   }
 
   submit(command: Command): Promise<Outcome> {
-    return new Promise<Outcome>((resolve, reject) => {
-      this.#queue.push({ command, resolve, reject })
-      this.#draining ??= this.#drain()
+    return new Promise<Outcome>((resolve, reject) => this.#enqueue({ command, resolve, reject }))
+  }
+
+  /**
+   * Folds the records up to `head`, or up to the store's head as asked now, after the commands
+   * queued before; resolves with the seq the state then has.
+   */
+  catchUp(head?: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => this.#enqueue({ catchUp: true, head, resolve, reject }))
+  }
+
+  /** The store learnt of a head: when it is past the state, a catch-up is queued (one at a time). */
+  noteHead(head: number): void {
+    if (head <= this.#state.seq) return
+    if (this.#queue.some((item) => 'catchUp' in item && (item.head === undefined || item.head >= head))) return
+    this.catchUp(head).catch(() => {
+      // A failed background catch-up leaves the state where it was; the next one tries again.
     })
   }
 
@@ -71,18 +99,35 @@ export class Writer {
     while (this.#draining !== undefined) await this.#draining
   }
 
+  #enqueue(item: Pending | CatchUp): void {
+    this.#queue.push(item)
+    this.#draining ??= this.#drain()
+  }
+
   async #drain(): Promise<void> {
     // Let the commands issued in the current tick join the first batch.
     await Promise.resolve()
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, MAX_COMMANDS_PER_BATCH)
+        const first = this.#queue[0]!
+        if ('catchUp' in first) {
+          this.#queue.shift()
+          try {
+            first.resolve(await this.#catchUpTo(first.head ?? (await this.#storeHead())))
+          } catch (error) {
+            first.reject(error)
+          }
+          continue
+        }
+        const end = this.#queue.findIndex((item) => 'catchUp' in item)
+        const batch = this.#queue.splice(0, Math.min(end === -1 ? this.#queue.length : end, MAX_COMMANDS_PER_BATCH)) as Pending[]
         try {
           await this.#writeBatch(batch)
         } catch (cause) {
-          // Whatever went wrong before the batch was settled (a clock that fails, a bug), its
-          // commands must not wait forever; those already settled are not changed by this.
-          const failure = new WriteFailedError({ cause })
+          // Whatever went wrong before the batch was settled (a clock that fails, a bug, a damaged
+          // record of another writer), its commands must not wait forever.
+          const typed = cause instanceof AppendConflictError || cause instanceof CorruptLogError || cause instanceof ReadFailedError
+          const failure = typed ? cause : new WriteFailedError({ cause })
           for (const pending of batch) pending.reject(failure)
         }
       }
@@ -91,13 +136,56 @@ export class Writer {
     }
   }
 
+  async #storeHead(): Promise<number> {
+    try {
+      return await this.#store.head()
+    } catch (cause) {
+      throw new ReadFailedError({ cause })
+    }
+  }
+
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
-    const base = this.#state
+    for (let attempt = 1; ; attempt++) {
+      const base = this.#state
+      const { working, appended, settled } = this.#decideBatch(base, batch)
+      let lostTo: number | undefined
+      if (appended.length > 0) {
+        let outcome
+        try {
+          outcome = await this.#store.append(
+            appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
+            base.seq,
+          )
+        } catch (cause) {
+          // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
+          // and every command of the batch fails, including those whose answer leaned on another's.
+          const failure = cause instanceof WriteRefusedError ? cause : new WriteFailedError({ cause })
+          for (const pending of batch) pending.reject(failure)
+          return
+        }
+        if (!outcome.appended) lostTo = outcome.head
+      } else if (this.#store.writers === 'many') {
+        // A refusal or a no-op must hold against the log, not against a state that others moved on.
+        const head = await this.#storeHead()
+        if (head > base.seq) lostTo = head
+      }
+      if (lostTo !== undefined) {
+        if (lostTo <= base.seq) throw new CorruptLogError(base.seq, `the store's head went back to seq ${lostTo}`)
+        await this.#catchUpTo(lostTo)
+        if (attempt === MAX_ATTEMPTS) throw new AppendConflictError(base.seq, lostTo)
+        continue
+      }
+      if (appended.length > 0) this.#state = working
+      this.#settle(batch, settled, working, appended)
+      return
+    }
+  }
+
+  /** One recipe for the whole batch: each command is decided against the draft that the commands before it left; `base` stays. */
+  #decideBatch(base: ChangeSourcesState, batch: readonly Pending[]) {
     const timestamp = this.#now()
     const settled: Array<readonly ChangeRecord[] | ChangeSourcesError> = []
     const appended: ChangeRecord[] = []
-    // One recipe for the whole batch: each command is decided against the draft that the commands
-    // before it left, and `base` stays as it was, for a failed append to fall back to.
     const working = produceState(base, (draft) => {
       for (const pending of batch) {
         let decision
@@ -124,22 +212,10 @@ export class Writer {
         settled.push(records)
       }
     })
+    return { working, appended, settled }
+  }
 
-    if (appended.length > 0) {
-      try {
-        await this.#store.append(
-          appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
-          base.seq,
-        )
-      } catch (cause) {
-        // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
-        // and every command of the batch fails, including those whose answer leaned on another's.
-        const failure = cause instanceof WriteRefusedError ? cause : new WriteFailedError({ cause })
-        for (const pending of batch) pending.reject(failure)
-        return
-      }
-      this.#state = working
-    }
+  #settle(batch: readonly Pending[], settled: ReadonlyArray<readonly ChangeRecord[] | ChangeSourcesError>, working: ChangeSourcesState, appended: readonly ChangeRecord[]): void {
     try {
       if (appended.length > 0) this.#publish(appended)
     } finally {
@@ -150,5 +226,38 @@ export class Writer {
       })
       if (appended.length > 0) this.#committed?.(working, appended)
     }
+  }
+
+  /**
+   * Folds the records after the state up to `head`, each checked as open checks it (seq, version,
+   * hash chain, rules), and publishes them: others' records are records like ours.
+   */
+  async #catchUpTo(head: number): Promise<number> {
+    if (head <= this.#state.seq) return this.#state.seq
+    try {
+      for await (const chunk of this.#store.read({ from: this.#state.seq + 1, to: head })) {
+        const records: ChangeRecord[] = []
+        const next = produceState(this.#state, (draft) => {
+          for (const entry of chunk) {
+            const record = decodedNext(draft, entry)
+            const problem = recordProblem(draft, record)
+            if (problem !== undefined) throw new CorruptLogError(record.seq, `the record ${problem}`)
+            applyRecord(draft, record)
+            records.push(record)
+          }
+        })
+        if (records.length === 0) continue
+        this.#state = next
+        try {
+          this.#publish(records)
+        } finally {
+          this.#committed?.(next, records)
+        }
+      }
+    } catch (error) {
+      throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
+    }
+    if (this.#state.seq < head) throw new CorruptLogError(this.#state.seq + 1, `the record is missing (the store's head is seq ${head})`)
+    return this.#state.seq
   }
 }

@@ -3,7 +3,7 @@
  * hashes still hold), for backup, restore and moving a log between stores.
  */
 import { checkedRecord } from './record-codec.js'
-import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError } from '../errors.js'
+import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError, AppendConflictError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord } from '../domain/evolve.js'
 import type { LogStore, StoredEntry } from '../stores/log-store.js'
@@ -29,13 +29,15 @@ export async function importLines(
   lines: AsyncIterable<string>,
   onProgress?: (seq: number) => void,
 ): Promise<number> {
-  if (store.head !== 0) throw new InvalidArgumentError('location', 'an empty log to import into', `a log of ${store.head} records`)
+  const head = await store.head()
+  if (head !== 0) throw new InvalidArgumentError('location', 'an empty log to import into', `a log of ${head} records`)
   const state = initialState()
   let batch: StoredEntry[] = []
   const flush = async (last: boolean): Promise<void> => {
     if (batch.length === 0) return
     try {
-      await store.append(batch, batch[0]!.seq - 1)
+      const outcome = await store.append(batch, batch[0]!.seq - 1)
+      if (!outcome.appended) throw new AppendConflictError(batch[0]!.seq - 1, outcome.head)
     } catch (error) {
       throw error instanceof ChangeSourcesError ? error : new WriteFailedError({ cause: error })
     }

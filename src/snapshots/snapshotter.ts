@@ -21,6 +21,8 @@ const SLICE_MS = 4
 export class Snapshotter {
   readonly #store: Pick<LogStore, 'writeSnapshot'>
   readonly #every: number
+  /** Whether the stored parts are known to be this snapshotter's: only with a single writer. */
+  readonly #incremental: boolean
   /** What is stored of the last snapshot; undefined when no trusted snapshot is stored. */
   #stored: StoredSnapshot | undefined
   /** What changed since the stored snapshot (or since the one being written). */
@@ -42,10 +44,13 @@ export class Snapshotter {
     every: number,
     stored?: { snapshot: StoredSnapshot; changes: PageChanges },
     obsoleteParts: readonly string[] = [],
+    options: { incremental: boolean } = { incremental: true },
   ) {
     this.#store = store
     this.#every = every
-    this.#stored = stored?.snapshot
+    this.#incremental = options.incremental
+    // With other writers snapshotting the same parts, what is stored may be theirs: every page is rewritten.
+    this.#stored = options.incremental ? stored?.snapshot : undefined
     if (stored !== undefined) this.#changes = stored.changes
     this.#obsolete = [...obsoleteParts]
   }
@@ -77,7 +82,7 @@ export class Snapshotter {
     try {
       const { parts, stored } = await encodeSnapshot(state, timestamp, this.#stored, changes.dirtyIn(state), SLICE_MS)
       await this.#store.writeSnapshot([...this.#obsolete.map((name) => ({ name, value: null })), ...parts])
-      this.#stored = stored
+      this.#stored = this.#incremental ? stored : undefined
       this.#obsolete = []
     } catch {
       // An optimisation must never fail a write: the next snapshot rewrites every page.

@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { suite, type Test } from 'uvu'
-import { ChangeSources, type OpenOptions } from '../../src/index.js'
+import { ChangeSources, SharedMemoryStore, type OpenOptions } from '../../src/index.js'
 
 export interface TestStore {
   readonly backend: string
   /** Opens the component on this store (again, after a close: the data stays). */
-  open(options?: Omit<OpenOptions, 'db' | 'location'>): Promise<ChangeSources>
+  open(options?: Omit<OpenOptions, 'db' | 'location' | 'store'>): Promise<ChangeSources>
   /** The options that reach this store, for tests that call ChangeSources.open themselves. */
-  readonly where: Pick<OpenOptions, 'db' | 'location'>
+  readonly where: Pick<OpenOptions, 'db' | 'location' | 'store'>
   dispose(): Promise<void>
 }
 
@@ -23,7 +23,7 @@ interface Backend {
   create(): Promise<TestStore>
 }
 
-function tracking(backend: string, where: Pick<OpenOptions, 'db' | 'location'>, cleanup: () => Promise<void>): TestStore {
+function tracking(backend: string, where: Pick<OpenOptions, 'db' | 'location' | 'store'>, cleanup: () => Promise<void>): TestStore {
   const opened: ChangeSources[] = []
   return {
     backend,
@@ -56,15 +56,25 @@ export const diskBackend: Backend = {
   },
 }
 
-export const backends: readonly Backend[] = [memoryBackend, diskBackend]
+export const sharedMemoryBackend: Backend = {
+  name: 'shared memory store',
+  async create() {
+    return tracking('shared memory store', { store: new SharedMemoryStore() }, async () => {})
+  },
+}
+
+export const backends: readonly Backend[] = [memoryBackend, diskBackend, sharedMemoryBackend]
 
 export interface StoreContext {
   store: TestStore
 }
 
-/** Defines the same suite once per backend, each test with a fresh store in `context.store`. */
-export function onEachBackend(title: string, define: (test: Test<StoreContext>) => void): void {
-  for (const backend of backends) {
+/**
+ * Defines the same suite once per backend, each test with a fresh store in `context.store`.
+ * `levelOnly`: for suites that reach into LevelDB's keys (a damaged record, a snapshot part).
+ */
+export function onEachBackend(title: string, define: (test: Test<StoreContext>) => void, options: { levelOnly?: boolean } = {}): void {
+  for (const backend of options.levelOnly === true ? [memoryBackend, diskBackend] : backends) {
     const test = suite<StoreContext>(`${title} [${backend.name}]`, {} as StoreContext)
     test.before.each(async (context) => {
       context.store = await backend.create()

@@ -2,9 +2,10 @@
  * The embedded log store: one LevelDB database (or any abstract-level database), one key per record.
  */
 import type { AbstractLevel } from 'abstract-level'
-import { AppendConflictError, CorruptLogError, WriteRefusedError } from '../../errors.js'
+import { CorruptLogError, WriteRefusedError } from '../../errors.js'
 import { reserveDatabase } from './open-locations.js'
-import type { LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
+import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
+import { checkAppend } from '../store-checks.js'
 
 /** Any abstract-level database: `level` on disk, `memory-level`, a sublevel. */
 export type AnyLevel = AbstractLevel<any, any, any>
@@ -13,6 +14,7 @@ const LOG_PREFIX = 'log!'
 // After every hex digit, so that `lt: LOG_END` bounds the log's keys.
 const LOG_END = 'log!~'
 const READ_CHUNK = 1000
+const APPENDED: AppendOutcome = Object.freeze({ appended: true })
 // Snapshot parts live beside the log, under their own prefix (see snapshot.ts).
 const SNAPSHOT_PREFIX = 'snapshot!'
 // Shared write options, so that no write allocates its own; naming the encodings the store
@@ -84,7 +86,14 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  get head(): number {
+  readonly writers = 'single'
+
+  async head(): Promise<number> {
+    return this.#head
+  }
+
+  /** The head as this store last wrote or found it: its writer is the only one. */
+  get knownHead(): number {
     return this.#head
   }
 
@@ -112,8 +121,12 @@ export class LevelLogStore implements LogStore {
     }
   }
 
-  append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
-    return this.#oneAtATime(() => this.#append(entries, expectedHead))
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
+    checkAppend(entries, expectedHead)
+    let outcome: AppendOutcome = APPENDED
+    return this.#oneAtATime(async () => {
+      outcome = await this.#append(entries, expectedHead)
+    }).then(() => outcome)
   }
 
   writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
@@ -130,12 +143,12 @@ export class LevelLogStore implements LogStore {
     return done
   }
 
-  async #append(entries: readonly StoredEntry[], expectedHead: number): Promise<void> {
+  async #append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
     if (this.#failedWrite !== undefined) await this.#recover()
-    // One process holds the LevelDB lock and this object serializes its appends, so the head in
-    // memory is the head on disk; the check guards against a caller that lost track of it.
-    if (expectedHead !== this.#head) throw new AppendConflictError(expectedHead, this.#head)
-    if (entries.length === 0) return
+    // One process holds the lock and this object serializes its appends, so the head in memory is
+    // the head on disk; the check answers a caller that lost track of it.
+    if (expectedHead !== this.#head) return { appended: false, head: this.#head }
+    if (entries.length === 0) return APPENDED
     const last = entries[entries.length - 1]!.seq
     try {
       if (entries.length === 1 && this.#inDoubtUpTo <= last) {
@@ -158,6 +171,7 @@ export class LevelLogStore implements LogStore {
     this.#head = last
     this.#headValue = entries[entries.length - 1]!.value
     this.#inDoubtUpTo = 0
+    return APPENDED
   }
 
   async #writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {

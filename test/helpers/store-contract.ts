@@ -1,0 +1,130 @@
+/**
+ * The promises every log store keeps (src/stores/log-store.ts), as one suite run against each
+ * store by a factory, in the manner of abstract-level's test suite: a third party's store passes
+ * it too. The factory gives a fresh, empty store and a way to dispose of it.
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ErrorCode, type LogStore, type StoredEntry } from '../../src/index.js'
+import { rejectsWith } from './assertions.js'
+
+export interface StoreFactory {
+  create(): Promise<{ store: LogStore; dispose(): Promise<void> }>
+}
+
+function entries(from: number, to: number): StoredEntry[] {
+  return Array.from({ length: to - from + 1 }, (_, index) => ({ seq: from + index, value: `{"seq":${from + index}}` }))
+}
+
+async function readAll(store: LogStore, range: { from: number; to?: number }): Promise<{ entries: StoredEntry[]; chunks: number }> {
+  const all: StoredEntry[] = []
+  let chunks = 0
+  for await (const chunk of store.read(range)) {
+    chunks += 1
+    all.push(...chunk.map(({ seq, value }) => ({ seq, value })))
+  }
+  return { entries: all, chunks }
+}
+
+async function partsOf(store: LogStore, prefix: string): Promise<Array<{ name: string; value: string }>> {
+  const all: Array<{ name: string; value: string }> = []
+  for await (const chunk of store.readSnapshot(prefix)) all.push(...chunk.map(({ name, value }) => ({ name, value })))
+  return all
+}
+
+export function storeContract(name: string, factory: StoreFactory): void {
+  const test = suite<{ store: LogStore; dispose(): Promise<void> }>(`store contract [${name}]`)
+  test.before.each(async (context) => {
+    Object.assign(context, await factory.create())
+  })
+  test.after.each(async (context) => {
+    await context.dispose()
+  })
+
+  test('declares its writers', ({ store }) => {
+    assert.ok(store.writers === 'single' || store.writers === 'many')
+    if (store.writers === 'many') assert.type(store.onAppended, 'function', 'a store of many writers tells of appends')
+  })
+
+  test('an empty log: head 0, nothing to read, no snapshot', async ({ store }) => {
+    assert.is(await store.head(), 0)
+    assert.equal((await readAll(store, { from: 1 })).entries, [])
+    assert.equal(await partsOf(store, ''), [])
+  })
+
+  test('appends after the expected head; reads any range back in seq order, in chunks, memory bounded by the chunk', async ({ store }) => {
+    assert.equal(await store.append(entries(1, 1500), 0), { appended: true })
+    assert.equal(await store.append(entries(1501, 2500), 1500), { appended: true })
+    assert.is(await store.head(), 2500)
+    const whole = await readAll(store, { from: 1 })
+    assert.equal(whole.entries, entries(1, 2500))
+    assert.ok(whole.chunks > 1, 'a long range comes in more than one chunk')
+    assert.equal((await readAll(store, { from: 999, to: 1002 })).entries, entries(999, 1002))
+    assert.equal((await readAll(store, { from: 2501 })).entries, [])
+    assert.equal((await readAll(store, { from: 10, to: 9 })).entries, [])
+  })
+
+  test('an append after another head stores nothing and answers with the head: losing a race is an ordinary outcome', async ({ store }) => {
+    await store.append(entries(1, 3), 0)
+    assert.equal(await store.append(entries(3, 4), 2), { appended: false, head: 3 })
+    assert.equal(await store.append(entries(1, 1), 0), { appended: false, head: 3 })
+    assert.is(await store.head(), 3)
+    assert.equal((await readAll(store, { from: 1 })).entries, entries(1, 3))
+  })
+
+  test('racing appends at one head: exactly one is stored, whole', async ({ store }) => {
+    const racers = [0, 1, 2, 3].map((writer) =>
+      store.append(entries(1, 5).map((entry) => ({ ...entry, value: `writer ${writer} ${entry.seq}` })), 0),
+    )
+    const outcomes = await Promise.all(racers)
+    const winners = outcomes.flatMap((outcome, writer) => (outcome.appended ? [writer] : []))
+    assert.is(winners.length, 1, 'one winner')
+    const stored = (await readAll(store, { from: 1 })).entries
+    assert.equal(stored.map((entry) => entry.value), [1, 2, 3, 4, 5].map((seq) => `writer ${winners[0]} ${seq}`), "the winner's batch, whole, and nothing of the others")
+  })
+
+  test('bad input is a typed error and changes nothing', async ({ store }) => {
+    await store.append(entries(1, 2), 0)
+    await rejectsWith(() => store.append(entries(4, 5), 2), ErrorCode.invalidArgument)
+    await rejectsWith(() => store.append([{ seq: 3, value: 42 as unknown as string }], 2), ErrorCode.invalidArgument)
+    await rejectsWith(() => store.append(entries(3, 3), -1), ErrorCode.invalidArgument)
+    await rejectsWith(() => store.append('x' as unknown as StoredEntry[], 2), ErrorCode.invalidArgument)
+    assert.is(await store.head(), 2)
+    assert.equal((await readAll(store, { from: 1 })).entries, entries(1, 2))
+  })
+
+  test('snapshot parts: written apart from the log, replaced by name, deleted by a null value, read by prefix in name order', async ({ store }) => {
+    await store.append(entries(1, 2), 0)
+    await store.writeSnapshot([
+      { name: 'b!2', value: 'two' },
+      { name: 'a!1', value: 'one' },
+      { name: 'b!1', value: 'uno' },
+    ])
+    assert.equal(await partsOf(store, 'b!'), [
+      { name: 'b!1', value: 'uno' },
+      { name: 'b!2', value: 'two' },
+    ])
+    await store.writeSnapshot([
+      { name: 'b!1', value: null },
+      { name: 'a!1', value: 'ein' },
+    ])
+    assert.equal(await partsOf(store, ''), [
+      { name: 'a!1', value: 'ein' },
+      { name: 'b!2', value: 'two' },
+    ])
+    assert.equal((await readAll(store, { from: 1 })).entries, entries(1, 2), 'the log is untouched')
+  })
+
+  test('many snapshot parts come back in chunks, all of them', async ({ store }) => {
+    const parts = Array.from({ length: 2100 }, (_, index) => ({ name: `p!${String(index).padStart(5, '0')}`, value: String(index) }))
+    await store.writeSnapshot(parts)
+    assert.equal(await partsOf(store, 'p!'), parts)
+  })
+
+  test('close resolves; what was appended is there for the next store object (or the same shared one)', async ({ store }) => {
+    await store.append(entries(1, 3), 0)
+    await store.close()
+  })
+
+  test.run()
+}
