@@ -83,6 +83,7 @@ test('an early reader or a signal, on every reading command with and without --c
     }),
     {
       numRuns: runs(16, 300),
+      includeErrorInReport: true,
       examples: [
         // `changesources state <location> | head -1`, and the same for history and export.
         [['state'], false, { kind: 'reader-leaves', afterBytes: 1 }],
