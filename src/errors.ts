@@ -18,6 +18,7 @@ export const ErrorCode = {
   appendConflict: 'CHANGESOURCES_APPEND_CONFLICT',
   notFound: 'CHANGESOURCES_NOT_FOUND',
   writeRefused: 'CHANGESOURCES_WRITE_REFUSED',
+  writeOutcomeUnknown: 'CHANGESOURCES_WRITE_OUTCOME_UNKNOWN',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -144,6 +145,23 @@ export class WriteRefusedError extends ChangeSourcesError {
       ErrorCode.writeRefused,
       `writes are refused since a write to the database failed (${messageOf(options.cause)}): LevelDB could drop whatever is written after ` +
         'such a failure when it recovers; close the component, close and reopen the database, and open the component again',
+      options,
+    )
+  }
+}
+
+/**
+ * The connection to a database server was lost while a batch was being committed, and the server
+ * could not be asked since: the batch may or may not be in the log. The component finds out before
+ * its next write, and folds the batch in like another writer's if it was stored. `cause` is the
+ * connection's error.
+ */
+export class WriteOutcomeUnknownError extends ChangeSourcesError {
+  constructor(options: { cause: unknown }) {
+    super(
+      ErrorCode.writeOutcomeUnknown,
+      `the connection to the database was lost while a batch was committed (${messageOf(options.cause)}): it may or may not be in the log; ` +
+        'the component finds out before its next write',
       options,
     )
   }

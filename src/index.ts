@@ -20,6 +20,7 @@ export { AuditLog, type AuditOpenOptions } from './audit/audit-log.js'
 // The store contract, for stores of a third party's (docs/stores.md), and the shared memory store.
 export type { LogStore, StoredEntry, SnapshotPart, StoredSnapshotPart, AppendOutcome } from './stores/log-store.js'
 export { SharedMemoryStore } from './stores/memory/shared-memory-store.js'
+export type { PostgresOptions } from './stores/postgres/postgres-log-store.js'
 
 /** The range of `read()` and `export()`: seqs `from` (default 1) to `to` (default the head), both inclusive. */
 export type { ReadRange } from './audit/audit-queries.js'
@@ -63,6 +64,7 @@ export {
   UnknownSchemaVersionError,
   WriteFailedError,
   WriteRefusedError,
+  WriteOutcomeUnknownError,
   ReadFailedError,
   AppendConflictError,
   LocationNotFoundError,

@@ -7,6 +7,9 @@ import { MemoryLevel } from 'memory-level'
 import { SharedMemoryStore } from '../src/index.js'
 import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { storeContract } from './helpers/store-contract.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
+import { randomBytes } from 'node:crypto'
+import { PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
 
 storeContract('LevelDB on disk', {
   async create() {
@@ -35,5 +38,20 @@ storeContract('memory-level', {
 storeContract('shared memory store', {
   async create() {
     return { store: new SharedMemoryStore(), async dispose() {} }
+  },
+})
+
+storeContract('PostgreSQL', {
+  async create() {
+    const { url } = await testPostgres()
+    const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+    const store = await PostgresLogStore.open({ connectionString: url, schema }, { sync: true })
+    return {
+      store,
+      async dispose() {
+        await store.close()
+        await dropSchema(schema)
+      },
+    }
   },
 })

@@ -12,6 +12,7 @@ import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
 import type { LogStore } from '../stores/log-store.js'
 import { checkStore } from '../stores/store-checks.js'
+import { PostgresLogStore, type PostgresOptions } from '../stores/postgres/postgres-log-store.js'
 import { reserveLocation } from '../stores/level/open-locations.js'
 import { AuditQueries, type ReadRange } from './audit-queries.js'
 import type { History, HistoryQuery } from './history.js'
@@ -30,6 +31,8 @@ export interface AuditOpenOptions {
   db?: AnyLevel
   /** Any log store (see docs/stores.md) instead: the shared memory store, a third party's; not closed by close(). */
   store?: LogStore
+  /** A log on PostgreSQL (the same options as ChangeSources.open's `postgres`); the connections are closed by close(). */
+  postgres?: PostgresOptions
   /**
    * Audit a copy without taking the folder's lock: for a location that a running master holds
    * locked. A copy taken while the log is written is recovered by LevelDB like a crash; verify()
@@ -122,9 +125,10 @@ export class AuditLog {
 
   static async #open(options: AuditOpenOptions): Promise<AuditLog> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-    const { location, db, store, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'store', 'copy', 'onProgress'])
-    const progress = checkOptions(location, db, copy, onProgress, store)
+    const { location, db, store, postgres, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'store', 'postgres', 'copy', 'onProgress'])
+    const progress = checkOptions(location, db, copy, onProgress, store, postgres)
     if (store !== undefined) return AuditLog.#over(checkStore(store, 'options.store'), progress, async () => {}, false)
+    if (postgres !== undefined) return AuditLog.#over(await PostgresLogStore.open(postgres as PostgresOptions, { sync: true }), progress, async () => {})
     if (db !== undefined) {
       const database = db as AnyLevel
       await database.open()
@@ -242,9 +246,9 @@ export class AuditLog {
   }
 }
 
-function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress: unknown, store?: unknown): AuditOpenOptions['onProgress'] {
-  if ([location, db, store].filter((given) => given !== undefined).length !== 1) {
-    throw new InvalidArgumentError('options', 'an object with exactly one of location, db and store', { location, db, store })
+function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress: unknown, store?: unknown, postgres?: unknown): AuditOpenOptions['onProgress'] {
+  if ([location, db, store, postgres].filter((given) => given !== undefined).length !== 1) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location, db, store and postgres', { location, db, store })
   }
   if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
     throw new InvalidArgumentError('options.location', 'a non-empty path', location)

@@ -18,6 +18,7 @@ import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
 import type { LogStore } from '../stores/log-store.js'
 import { checkStore } from '../stores/store-checks.js'
+import { PostgresLogStore, type PostgresOptions } from '../stores/postgres/postgres-log-store.js'
 import { lockLocation } from '../stores/level/open-locations.js'
 import { describeOpenFailure } from '../stores/level/open-failure.js'
 import {
@@ -50,6 +51,11 @@ export interface OpenOptions {
    * Not closed by close().
    */
   store?: LogStore
+  /**
+   * A log on PostgreSQL shared by several masters (docs/postgres.md): `{ connectionString }`, other
+   * `pg` pool options, or `{ pool }`, with `schema` (default `changesources`) and `pollIntervalMs`.
+   */
+  postgres?: PostgresOptions
   /**
    * true (the default): an acknowledged change survives a crash of the machine (each batch is
    * fsynced). false: it survives a crash of the process, not of the machine.
@@ -97,8 +103,12 @@ export class ChangeSources {
   }
 
   static async open(options: OpenOptions): Promise<ChangeSources> {
-    const { location, db, store: given, sync, now, snapshotEvery } = checkOpenOptions(options)
+    const { location, db, store: given, postgres, sync, now, snapshotEvery } = checkOpenOptions(options)
     if (given !== undefined) return ChangeSources.#openOn(given, now, snapshotEvery, async () => {})
+    if (postgres !== undefined) {
+      const store = await PostgresLogStore.open(postgres, { sync })
+      return ChangeSources.#openOn(store, now, snapshotEvery, () => store.close())
+    }
     let database: AnyLevel
     let release: () => Promise<void>
     if (location !== undefined) {
@@ -283,11 +293,11 @@ export class ChangeSources {
   }
 }
 
-function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db' | 'store'>> & Pick<OpenOptions, 'location' | 'db' | 'store'> {
+function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db' | 'store' | 'postgres'>> & Pick<OpenOptions, 'location' | 'db' | 'store' | 'postgres'> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-  const { location, db, store, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'store', 'sync', 'now', 'snapshotEvery'])
-  if ([location, db, store].filter((given) => given !== undefined).length !== 1) {
-    throw new InvalidArgumentError('options', 'an object with exactly one of location, db and store', options)
+  const { location, db, store, postgres, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'store', 'postgres', 'sync', 'now', 'snapshotEvery'])
+  if ([location, db, store, postgres].filter((given) => given !== undefined).length !== 1) {
+    throw new InvalidArgumentError('options', 'an object with exactly one of location, db, store and postgres', options)
   }
   if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
     throw new InvalidArgumentError('options.location', 'a non-empty path', location)
@@ -302,6 +312,7 @@ function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'locatio
     location: location as string | undefined,
     db: db as AnyLevel | undefined,
     store: store === undefined ? undefined : checkStore(store, 'options.store'),
+    postgres: postgres as PostgresOptions | undefined,
     sync: (sync as boolean | undefined) ?? true,
     now: now === undefined ? Date.now : checkedClock(now as () => unknown),
     snapshotEvery: (snapshotEvery as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY,

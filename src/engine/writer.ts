@@ -11,7 +11,7 @@
  */
 import type { Command } from '../domain/commands.js'
 import { decide } from '../domain/decide.js'
-import { AppendConflictError, ChangeSourcesError, CorruptLogError, ReadFailedError, WriteFailedError, WriteRefusedError } from '../errors.js'
+import { AppendConflictError, ChangeSourcesError, CorruptLogError, ReadFailedError, WriteFailedError, WriteOutcomeUnknownError, WriteRefusedError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord, produceState } from '../domain/evolve.js'
 import type { LogStore } from '../stores/log-store.js'
@@ -159,7 +159,7 @@ export class Writer {
         } catch (cause) {
           // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
           // and every command of the batch fails, including those whose answer leaned on another's.
-          const failure = cause instanceof WriteRefusedError ? cause : new WriteFailedError({ cause })
+          const failure = cause instanceof WriteRefusedError || cause instanceof WriteOutcomeUnknownError ? cause : new WriteFailedError({ cause })
           for (const pending of batch) pending.reject(failure)
           return
         }

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { suite, type Test } from 'uvu'
+import { randomBytes } from 'node:crypto'
 import { ChangeSources, SharedMemoryStore, type OpenOptions } from '../../src/index.js'
+import { dropSchema, testPostgres } from './postgres.js'
 
 export interface TestStore {
   readonly backend: string
   /** Opens the component on this store (again, after a close: the data stays). */
-  open(options?: Omit<OpenOptions, 'db' | 'location' | 'store'>): Promise<ChangeSources>
+  open(options?: Omit<OpenOptions, 'db' | 'location' | 'store' | 'postgres'>): Promise<ChangeSources>
   /** The options that reach this store, for tests that call ChangeSources.open themselves. */
-  readonly where: Pick<OpenOptions, 'db' | 'location' | 'store'>
+  readonly where: Pick<OpenOptions, 'db' | 'location' | 'store' | 'postgres'>
   dispose(): Promise<void>
 }
 
@@ -23,7 +25,7 @@ interface Backend {
   create(): Promise<TestStore>
 }
 
-function tracking(backend: string, where: Pick<OpenOptions, 'db' | 'location' | 'store'>, cleanup: () => Promise<void>): TestStore {
+function tracking(backend: string, where: Pick<OpenOptions, 'db' | 'location' | 'store' | 'postgres'>, cleanup: () => Promise<void>): TestStore {
   const opened: ChangeSources[] = []
   return {
     backend,
@@ -63,7 +65,16 @@ export const sharedMemoryBackend: Backend = {
   },
 }
 
-export const backends: readonly Backend[] = [memoryBackend, diskBackend, sharedMemoryBackend]
+export const postgresBackend: Backend = {
+  name: 'PostgreSQL',
+  async create() {
+    const { url } = await testPostgres()
+    const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+    return tracking('PostgreSQL', { postgres: { connectionString: url, schema, pollIntervalMs: 100 } }, () => dropSchema(schema))
+  },
+}
+
+export const backends: readonly Backend[] = [memoryBackend, diskBackend, sharedMemoryBackend, postgresBackend]
 
 export interface StoreContext {
   store: TestStore

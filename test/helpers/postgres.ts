@@ -75,3 +75,10 @@ export async function withClient<T>(connectionString: string, use: (client: pg.C
     await client.end()
   }
 }
+
+/** Drops a schema that a test made (by name, after checking it is one of ours). */
+export async function dropSchema(schema: string): Promise<void> {
+  if (!/^t_\d+_[0-9a-f]{8}$/.test(schema)) throw new Error(`not a test schema: ${schema}`)
+  const { url } = await testPostgres()
+  await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))
+}

@@ -1,0 +1,295 @@
+/**
+ * The log on PostgreSQL: one table of records keyed by seq, one of snapshot parts, in a schema of
+ * their own, shared by every master that opens it. Appends are optimistic (the primary key and the
+ * head check decide who wins a race); others' appends are learnt from LISTEN/NOTIFY and from a
+ * periodic check of the head, so that a lost notification or a dropped connection cannot leave a
+ * process behind.
+ */
+import pg from 'pg'
+import { InvalidArgumentError, OpenFailedError, WriteOutcomeUnknownError } from '../../errors.js'
+import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
+import { checkAppend } from '../store-checks.js'
+import { describePostgresFailure, isConnectionFailure } from './postgres-errors.js'
+import { createSchema, type SchemaNames } from './postgres-schema.js'
+
+const READ_CHUNK = 1000
+const APPENDED: AppendOutcome = Object.freeze({ appended: true })
+
+export interface PostgresOptions {
+  /** A `postgres://` URL. Give this, other `pg` pool options, or `pool`. */
+  connectionString?: string
+  /** An existing pool to use instead; not ended by close(). */
+  pool?: pg.Pool
+  /** The PostgreSQL schema (namespace) that holds this log: several logs can live in one database. Default `changesources`. */
+  schema?: string
+  /** How often the head is checked besides notifications, in milliseconds (default 1000). */
+  pollIntervalMs?: number
+  /** Any other `pg` pool option (host, port, user, password, ssl, …). */
+  [option: string]: unknown
+}
+
+export class PostgresLogStore implements LogStore {
+  readonly writers = 'many'
+  readonly #pool: pg.Pool
+  readonly #ownsPool: boolean
+  readonly #names: SchemaNames
+  readonly #sync: boolean
+  readonly #listeners = new Set<(head: number) => void>()
+  readonly #pollIntervalMs: number
+  #listener: pg.Client | undefined
+  #poll: NodeJS.Timeout | undefined
+  #reconnect: NodeJS.Timeout | undefined
+  #lastAnnounced = 0
+  /** An append whose commit was cut off: whether it is stored is found out before the next append. */
+  #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number } | undefined
+  #closed = false
+
+  private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number) {
+    this.#pool = pool
+    this.#ownsPool = ownsPool
+    this.#names = names
+    this.#sync = sync
+    this.#pollIntervalMs = pollIntervalMs
+  }
+
+  /** Connects, creates the schema on first use (in one transaction), and starts listening. */
+  static async open(options: PostgresOptions, settings: { sync: boolean }): Promise<PostgresLogStore> {
+    const { pool: given, schema, pollIntervalMs, ...poolOptions } = checkPostgresOptions(options)
+    const pool = given ?? new pg.Pool({ max: 4, ...poolOptions })
+    // An idle client that loses its connection must not crash the process.
+    if (given === undefined) pool.on('error', () => {})
+    let names: SchemaNames
+    try {
+      names = await createSchema(pool, schema)
+    } catch (error) {
+      if (given === undefined) await pool.end().catch(() => {})
+      if (error instanceof OpenFailedError) throw error
+      throw new OpenFailedError(`the PostgreSQL log could not be opened: ${describePostgresFailure(error)}`, { cause: error })
+    }
+    const store = new PostgresLogStore(pool, given === undefined, names, settings.sync, pollIntervalMs)
+    store.#lastAnnounced = await store.head().catch(() => 0)
+    return store
+  }
+
+  /** The schema's tables, for audits and tools: `{ schema, log, snapshot }`, quoted identifiers. */
+  get names(): SchemaNames {
+    return this.#names
+  }
+
+  async head(): Promise<number> {
+    const result = await this.#pool.query<{ head: string }>(`SELECT coalesce(max(seq), 0) AS head FROM ${this.#names.log}`)
+    return Number(result.rows[0]!.head)
+  }
+
+  async *read(range: { from: number; to?: number }): AsyncIterable<readonly StoredEntry[]> {
+    // Bounded by the head when the read starts: later appends are another read's.
+    const to = range.to ?? (await this.head())
+    let from = Math.max(1, range.from)
+    while (from <= to) {
+      const result = await this.#pool.query<{ seq: string; value: string }>(
+        `SELECT seq, value FROM ${this.#names.log} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT ${READ_CHUNK}`,
+        [from, to],
+      )
+      if (result.rows.length === 0) return
+      const chunk = result.rows.map((row) => ({ seq: Number(row.seq), value: row.value }))
+      yield chunk
+      from = chunk[chunk.length - 1]!.seq + 1
+    }
+  }
+
+  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
+    checkAppend(entries, expectedHead)
+    if (this.#inDoubt !== undefined) await this.#settleDoubt()
+    if (entries.length === 0) return (await this.head()) === expectedHead ? APPENDED : { appended: false, head: await this.head() }
+    let inserted: number
+    try {
+      // One statement, so one implicit transaction: the head check, the rows, the notification
+      // (sent on commit) and the commit's durability setting go together.
+      const result = await this.#pool.query<{ inserted: number }>(
+        `WITH durability AS (SELECT set_config('synchronous_commit', $4, true)),
+              written AS (
+                INSERT INTO ${this.#names.log} (seq, value)
+                SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+                WHERE (SELECT coalesce(max(seq), 0) FROM ${this.#names.log}) = $3
+                RETURNING seq)
+         SELECT count(*)::int AS inserted, pg_notify($5, coalesce(max(seq), 0)::text)
+         FROM written, durability`,
+        [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel],
+      )
+      inserted = result.rows[0]?.inserted ?? 0
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '23505') return { appended: false, head: await this.head() }
+      if (isConnectionFailure(error)) {
+        // The commit may or may not have happened: find out now if the database answers, else later.
+        this.#inDoubt = { entries, expectedHead }
+        const settled = await this.#settleDoubt().then(
+          (stored) => stored,
+          () => undefined,
+        )
+        if (settled === true) return APPENDED
+        if (settled === false) throw error
+        throw new WriteOutcomeUnknownError({ cause: error })
+      }
+      throw error
+    }
+    if (inserted === entries.length) return APPENDED
+    return { appended: false, head: await this.head() }
+  }
+
+  /**
+   * Whether the append in doubt is stored (its entries, as sent, at their seqs). Until the
+   * database answers, every append is refused with WriteOutcomeUnknownError.
+   */
+  async #settleDoubt(): Promise<boolean> {
+    const { entries, expectedHead } = this.#inDoubt!
+    let result
+    try {
+      result = await this.#pool.query<{ seq: string; value: string }>(
+        `SELECT seq, value FROM ${this.#names.log} WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+        [expectedHead, expectedHead + entries.length],
+      )
+    } catch (error) {
+      throw new WriteOutcomeUnknownError({ cause: error })
+    }
+    this.#inDoubt = undefined
+    return result.rows.length === entries.length && result.rows.every((row, index) => row.value === entries[index]!.value)
+  }
+
+  onAppended(listener: (head: number) => void): () => void {
+    this.#listeners.add(listener)
+    if (this.#listeners.size === 1) this.#startFollowing()
+    return () => {
+      this.#listeners.delete(listener)
+      if (this.#listeners.size === 0) this.#stopFollowing()
+    }
+  }
+
+  async writeSnapshot(parts: readonly SnapshotPart[]): Promise<void> {
+    const deleted = parts.filter((part) => part.value === null).map((part) => part.name)
+    const written = parts.filter((part) => part.value !== null) as StoredSnapshotPart[]
+    const client = await this.#pool.connect()
+    try {
+      await client.query('BEGIN')
+      if (deleted.length > 0) await client.query(`DELETE FROM ${this.#names.snapshot} WHERE name = ANY($1::text[])`, [deleted])
+      if (written.length > 0) {
+        await client.query(
+          `INSERT INTO ${this.#names.snapshot} (name, value) SELECT * FROM unnest($1::text[], $2::text[])
+           ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`,
+          [written.map((part) => part.name), written.map((part) => part.value)],
+        )
+      }
+      await client.query('COMMIT')
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  async *readSnapshot(prefix: string): AsyncIterable<readonly StoredSnapshotPart[]> {
+    let after: string | null = null
+    for (;;) {
+      const result: pg.QueryResult<StoredSnapshotPart> = await this.#pool.query<StoredSnapshotPart>(
+        `SELECT name, value FROM ${this.#names.snapshot}
+         WHERE starts_with(name, $1) AND ($2::text IS NULL OR name > $2) ORDER BY name LIMIT ${READ_CHUNK}`,
+        [prefix, after],
+      )
+      if (result.rows.length === 0) return
+      yield result.rows
+      after = result.rows[result.rows.length - 1]!.name
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#stopFollowing()
+    if (this.#ownsPool) await this.#pool.end()
+  }
+
+  #announce(head: number): void {
+    if (head <= this.#lastAnnounced) return
+    this.#lastAnnounced = head
+    for (const listener of this.#listeners) listener(head)
+  }
+
+  #startFollowing(): void {
+    void this.#listen()
+    this.#poll = setInterval(() => {
+      this.head().then(
+        (head) => this.#announce(head),
+        () => {},
+      )
+    }, this.#pollIntervalMs)
+    this.#poll.unref()
+  }
+
+  #stopFollowing(): void {
+    clearInterval(this.#poll)
+    clearTimeout(this.#reconnect)
+    this.#poll = undefined
+    const listener = this.#listener
+    this.#listener = undefined
+    void listener?.end().catch(() => {})
+  }
+
+  /** A connection of its own for LISTEN, made again whenever it is lost; each (re)connection checks the head. */
+  async #listen(): Promise<void> {
+    if (this.#closed || this.#listeners.size === 0) return
+    let client: pg.Client | undefined
+    try {
+      // LISTEN holds a session: a connection of its own, outside the pool.
+      client = new pg.Client(this.#clientOptions())
+      client.on('error', () => {})
+      client.on('notification', (message) => {
+        const head = Number(message.payload)
+        if (Number.isSafeInteger(head)) this.#announce(head)
+      })
+      client.on('end', () => {
+        if (this.#listener === client) {
+          this.#listener = undefined
+          this.#scheduleListen()
+        }
+      })
+      await client.connect()
+      await client.query(`LISTEN ${this.#names.channelIdentifier}`)
+      if (this.#closed || this.#listeners.size === 0) {
+        await client.end()
+        return
+      }
+      this.#listener = client
+      this.#announce(await this.head())
+    } catch {
+      await client?.end().catch(() => {})
+      this.#scheduleListen()
+    }
+  }
+
+  #scheduleListen(): void {
+    if (this.#closed || this.#listeners.size === 0) return
+    clearTimeout(this.#reconnect)
+    this.#reconnect = setTimeout(() => void this.#listen(), this.#pollIntervalMs)
+    this.#reconnect.unref()
+  }
+
+  #clientOptions(): pg.ClientConfig {
+    return (this.#pool as unknown as { options: pg.ClientConfig }).options
+  }
+}
+
+function checkPostgresOptions(options: unknown): PostgresOptions & { schema: string; pollIntervalMs: number } {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options.postgres', 'an object of pg connection options', options)
+  const { schema = 'changesources', pollIntervalMs = 1000, pool, connectionString } = options as PostgresOptions
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new InvalidArgumentError('options.postgres.schema', 'a lower-case PostgreSQL identifier (letters, digits, _)', schema)
+  }
+  if (typeof pollIntervalMs !== 'number' || !Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 10) {
+    throw new InvalidArgumentError('options.postgres.pollIntervalMs', 'a whole number of milliseconds, at least 10', pollIntervalMs)
+  }
+  if (pool !== undefined && !(pool instanceof pg.Pool)) throw new InvalidArgumentError('options.postgres.pool', 'a pg.Pool', pool)
+  if (connectionString !== undefined && (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString))) {
+    throw new InvalidArgumentError('options.postgres.connectionString', 'a postgres:// URL', 'a string that is not one')
+  }
+  return { ...(options as PostgresOptions), schema, pollIntervalMs }
+}

@@ -1,0 +1,63 @@
+/**
+ * The tables of a log on PostgreSQL, created on first open in one transaction and versioned: a
+ * schema newer than this code knows is refused. Identifiers come from a checked schema name and
+ * are quoted; every value is a parameter.
+ */
+import type pg from 'pg'
+import { OpenFailedError } from '../../errors.js'
+
+/** The version of the tables this code writes and reads. */
+export const POSTGRES_SCHEMA_VERSION = 1
+
+export interface SchemaNames {
+  readonly schema: string
+  /** Quoted, qualified table names. */
+  readonly log: string
+  readonly snapshot: string
+  readonly meta: string
+  /** The notification channel, as pg_notify takes it and as LISTEN takes it (quoted). */
+  readonly channel: string
+  readonly channelIdentifier: string
+}
+
+export function schemaNames(schema: string): SchemaNames {
+  const quoted = `"${schema}"`
+  const channel = `changesources_${schema}`
+  return { schema, log: `${quoted}.log`, snapshot: `${quoted}.snapshot`, meta: `${quoted}.meta`, channel, channelIdentifier: `"${channel}"` }
+}
+
+export async function createSchema(pool: pg.Pool, schema: string): Promise<SchemaNames> {
+  const names = schemaNames(schema)
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    // Two first opens at once: the second waits for the first's tables instead of racing it.
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`changesources:${schema}`])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+    await client.query(`CREATE TABLE IF NOT EXISTS ${names.meta} (key text PRIMARY KEY, value text NOT NULL)`)
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${names.log} (
+         seq bigint PRIMARY KEY CHECK (seq > 0),
+         -- The record exactly as it is hashed: the store never interprets it.
+         value text NOT NULL
+       )`,
+    )
+    await client.query(`CREATE TABLE IF NOT EXISTS ${names.snapshot} (name text COLLATE "C" PRIMARY KEY, value text NOT NULL)`)
+    await client.query(`INSERT INTO ${names.meta} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`, [String(POSTGRES_SCHEMA_VERSION)])
+    const found = await client.query<{ value: string }>(`SELECT value FROM ${names.meta} WHERE key = 'schema_version'`)
+    const version = Number(found.rows[0]?.value)
+    if (version !== POSTGRES_SCHEMA_VERSION) {
+      throw new OpenFailedError(
+        `the PostgreSQL schema "${schema}" has tables of version ${found.rows[0]?.value}, which this version of changesources ` +
+          `(tables of version ${POSTGRES_SCHEMA_VERSION}) cannot use; nothing was changed`,
+      )
+    }
+    await client.query('COMMIT')
+    return names
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
+  }
+}
