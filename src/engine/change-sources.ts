@@ -278,10 +278,11 @@ export class ChangeSources {
   /** Waits for the pending writes (and a snapshot being written), completes the streams, and closes the database if it opened it. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      // No news of others' records from now on: a catch-up must not run into a completed stream.
+      this.#stopListening()
       await this.#writer.idle()
       await this.#snapshotter.settled()
       await this.#stream.complete()
-      this.#stopListening()
       await this.#audit.close()
       await this.#release()
     })()
