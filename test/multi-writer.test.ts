@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert'
 import { ChangeSources, ChangeSourceAlreadyClaimedError, ErrorCode, SharedMemoryStore, type ChangeRecord, type LogStore } from '../src/index.js'
 import { componentView, issue } from './helpers/drive.js'
 import { runs } from './helpers/long.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
+import { randomBytes } from 'node:crypto'
 import { emptyModel, eventOf, modelView, step, type Op } from './helpers/model.js'
 
 const NAMES = ['a', 'b', 'c', 'd', 'é']
@@ -155,3 +157,58 @@ test('a writer that keeps losing the race fails with CHANGESOURCES_APPEND_CONFLI
 })
 
 test.run()
+
+// The same races with the PostgreSQL store, several components of one process on one schema: the
+// primary key and the head check decide, and the losers learn from the server.
+const onPostgres = suite('several writers on one log [PostgreSQL, one process]')
+
+async function postgresComponents(count: number): Promise<{ components: ChangeSources[]; drop(): Promise<void> }> {
+  const { url } = await testPostgres()
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  const components: ChangeSources[] = []
+  for (let index = 0; index < count; index++) components.push(await ChangeSources.open({ postgres: { connectionString: url, schema, pollIntervalMs: 50 } }))
+  return {
+    components,
+    async drop() {
+      for (const component of components) await component.close()
+      await dropSchema(schema)
+    },
+  }
+}
+
+onPostgres('racing claims of one change source from three components: exactly one wins, every round', async () => {
+  const { components, drop } = await postgresComponents(3)
+  try {
+    for (let round = 0; round < 10; round++) {
+      const id = await components[round % 3]!.findChangeSourceId(`poller-${round}`)
+      const outcomes = await Promise.allSettled(components.map((component, index) => component.setChangeSourceMaster(id, index + 1)))
+      const winners = outcomes.flatMap((outcome, index) => (outcome.status === 'fulfilled' ? [index + 1] : []))
+      assert.is(winners.length, 1, `round ${round}: one winner`)
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') assert.instance(outcome.reason, ChangeSourceAlreadyClaimedError)
+      }
+      for (const component of components) {
+        await component.catchUp()
+        assert.is((await component.getChangeSource(id))!.masterid, winners[0], 'every component sees the winner')
+      }
+    }
+  } finally {
+    await drop()
+  }
+})
+
+onPostgres('racing registrations of one name: one id, everywhere', async () => {
+  const { components, drop } = await postgresComponents(3)
+  try {
+    const ids = await Promise.all(components.map((component) => component.findChangeSourceId('shared')))
+    assert.equal(ids, [1, 1, 1])
+    for (const component of components) {
+      await component.catchUp()
+      assert.equal((await component.getChangeSources()).map((source) => source.name), ['shared'])
+    }
+  } finally {
+    await drop()
+  }
+})
+
+onPostgres.run()
