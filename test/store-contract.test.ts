@@ -19,6 +19,11 @@ storeContract('LevelDB on disk', {
     const store = await LevelLogStore.open(db, { sync: false, owned: true })
     return {
       store,
+      async reopen() {
+        await db.close()
+        await db.open()
+        return LevelLogStore.open(db, { sync: false, owned: true })
+      },
       async dispose() {
         await db.close()
         await rm(folder, { recursive: true, force: true })
@@ -31,13 +36,14 @@ storeContract('memory-level', {
   async create() {
     const db = new MemoryLevel<string, string>()
     await db.open()
-    return { store: await LevelLogStore.open(db, { sync: false }), dispose: () => db.close() }
+    return { store: await LevelLogStore.open(db, { sync: false }), reopen: () => LevelLogStore.open(db, { sync: false }), dispose: () => db.close() }
   },
 })
 
 storeContract('shared memory store', {
   async create() {
-    return { store: new SharedMemoryStore(), async dispose() {} }
+    const store = new SharedMemoryStore()
+    return { store, reopen: async () => store, another: async () => store, async dispose() {} }
   },
 })
 
@@ -45,11 +51,18 @@ storeContract('PostgreSQL', {
   async create() {
     const { url } = await testPostgres()
     const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
-    const store = await PostgresLogStore.open({ connectionString: url, schema }, { sync: true })
+    const opened: PostgresLogStore[] = []
+    const open = async () => {
+      const store = await PostgresLogStore.open({ connectionString: url, schema, pollIntervalMs: 50 }, { sync: true })
+      opened.push(store)
+      return store
+    }
     return {
-      store,
+      store: await open(),
+      reopen: open,
+      another: open,
       async dispose() {
-        await store.close()
+        for (const store of opened) await store.close()
         await dropSchema(schema)
       },
     }

@@ -9,7 +9,19 @@ import { ErrorCode, type LogStore, type StoredEntry } from '../../src/index.js'
 import { rejectsWith } from './assertions.js'
 
 export interface StoreFactory {
-  create(): Promise<{ store: LogStore; dispose(): Promise<void> }>
+  /**
+   * A fresh, empty log. `reopen()` closes nothing and gives a new store object on the same log (the
+   * same object for a store that lives in memory); `another()` (stores of many writers) a second
+   * writer on the same log; `dispose()` closes and removes all of them.
+   */
+  create(): Promise<CreatedStore>
+}
+
+export interface CreatedStore {
+  store: LogStore
+  reopen(): Promise<LogStore>
+  another?(): Promise<LogStore>
+  dispose(): Promise<void>
 }
 
 function entries(from: number, to: number): StoredEntry[] {
@@ -33,7 +45,7 @@ async function partsOf(store: LogStore, prefix: string): Promise<Array<{ name: s
 }
 
 export function storeContract(name: string, factory: StoreFactory): void {
-  const test = suite<{ store: LogStore; dispose(): Promise<void> }>(`store contract [${name}]`)
+  const test = suite<CreatedStore>(`store contract [${name}]`)
   test.before.each(async (context) => {
     Object.assign(context, await factory.create())
   })
@@ -121,9 +133,35 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal(await partsOf(store, 'p!'), parts)
   })
 
-  test('close resolves; what was appended is there for the next store object (or the same shared one)', async ({ store }) => {
+  test('what was appended and snapshotted is there for the next store object, after close', async ({ store, reopen }) => {
     await store.append(entries(1, 3), 0)
+    await store.writeSnapshot([{ name: 'head', value: 'h' }])
     await store.close()
+    const again = await reopen()
+    assert.is(await again.head(), 3)
+    assert.equal((await readAll(again, { from: 1 })).entries, entries(1, 3))
+    assert.equal(await partsOf(again, ''), [{ name: 'head', value: 'h' }])
+    assert.equal(await again.append(entries(4, 4), 3), { appended: true })
+  })
+
+  test("a store of many writers tells its listeners of another writer's appends", async ({ store, another }) => {
+    if (store.writers === 'single') {
+      assert.is(another, undefined, 'a single-writer store has no second writer')
+      return
+    }
+    const heads: number[] = []
+    const stop = store.onAppended!((head) => heads.push(head))
+    const other = await another!()
+    assert.equal(await other.append(entries(1, 2), 0), { appended: true })
+    const deadline = Date.now() + 10_000
+    while (!heads.some((head) => head >= 2) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.ok(heads.some((head) => head >= 2), `told of head 2 (was told ${JSON.stringify(heads)})`)
+    assert.equal(await store.append(entries(2, 2), 1), { appended: false, head: 2 }, 'and its appends at an old head lose')
+    stop()
+    const count = heads.length
+    assert.equal(await other.append(entries(3, 3), 2), { appended: true })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.is(heads.length, count, 'a stopped listener is told nothing more')
   })
 
   test.run()
