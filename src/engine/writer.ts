@@ -42,7 +42,10 @@ interface CatchUp {
 // deactivation) may still append any number of records in one batch.
 const MAX_COMMANDS_PER_BATCH = 4096
 // A batch that loses the race this many times in a row fails; each loss means others progressed.
-const MAX_ATTEMPTS = 16
+const MAX_ATTEMPTS = 64
+// After the second loss in a row a batch waits a random while before it tries again, up to this
+// long: writers that retry at once keep meeting at the same head.
+const MAX_BACKOFF_MS = 50
 
 export class Writer {
   #state: ChangeSourcesState
@@ -173,6 +176,7 @@ export class Writer {
         if (lostTo <= base.seq) throw new CorruptLogError(base.seq, `the store's head went back to seq ${lostTo}`)
         await this.#catchUpTo(lostTo)
         if (attempt === MAX_ATTEMPTS) throw new AppendConflictError(base.seq, lostTo)
+        if (attempt >= 2) await backOff(attempt)
         continue
       }
       if (appended.length > 0) this.#state = working
@@ -260,4 +264,10 @@ export class Writer {
     if (this.#state.seq < head) throw new CorruptLogError(this.#state.seq + 1, `the record is missing (the store's head is seq ${head})`)
     return this.#state.seq
   }
+}
+
+/** A random wait that grows with the losses in a row (full jitter), so that racing writers spread out. */
+function backOff(attempt: number): Promise<void> {
+  const ceiling = Math.min(MAX_BACKOFF_MS, 2 ** (attempt - 2))
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling))
 }
