@@ -187,8 +187,8 @@ interface Watching {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-function watch(args: string[]): Watching {
-  const child = spawn(process.execPath, [CLI, 'watch', ...args])
+function watch(args: string[], env: NodeJS.ProcessEnv = {}): Watching {
+  const child = spawn(process.execPath, [CLI, 'watch', ...args], { env: { ...process.env, ...env } })
   const lines: string[] = []
   let partial = ''
   const waiting: Array<{ count: number; resolve: () => void }> = []
@@ -272,6 +272,27 @@ test('watch without --from prints only new records, as rows under a header; a cl
   const { code } = await watching.exited
   assert.is(code, 141, watching.stderr)
   assert.is(watching.stderr, '')
+})
+
+test("watch keeps following when the server cuts its connections (pg_terminate_backend)", async (context) => {
+  const schema = newSchema(context)
+  const imported = await runCli(['import', context.url, '--schema', schema], { input: context.exported.slice(0, 2).join('\n') })
+  assert.is(imported.code, 0, imported.stderr)
+  const applicationName = `watch-${randomBytes(4).toString('hex')}`
+  const watching = watch([context.url, '--schema', schema, '--from', '1', '--json'], { PGAPPNAME: applicationName })
+  await watching.until(2)
+  const { superuserUrl } = await testPostgres()
+  const terminated = await withClient(superuserUrl, async (client) =>
+    (await client.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName])).rows[0].n,
+  )
+  assert.ok(Number(terminated) >= 1, `the watch's connections were found and cut: ${terminated}`)
+  await append(context, schema, ['after-the-cut'])
+  await watching.until(4)
+  watching.child.kill('SIGINT')
+  const { code } = await watching.exited
+  assert.is(code, EXIT_SIGINT, watching.stderr)
+  assert.equal(watching.lines.map((line) => (JSON.parse(line) as { seq: number }).seq), [1, 2, 3, 4])
+  assertNoPassword(context, { stdout: watching.lines.join('\n'), stderr: watching.stderr })
 })
 
 test.run()
