@@ -19,6 +19,7 @@ import type { History, HistoryQuery } from './history.js'
 import type { PointInTime, PointInTimeTarget } from './point-in-time.js'
 import type { VerifyReport } from './verify.js'
 import { exportLines, importLines } from '../log/log-transfer.js'
+import { importIntoPostgres } from './postgres-import.js'
 import { readOwn } from '../domain/validate.js'
 import { copyForAudit, folderFingerprint } from '../stores/level/audit-copy.js'
 import { buildNewFolder } from '../stores/level/new-folder.js'
@@ -80,15 +81,17 @@ export class AuditLog {
   /**
    * Imports JSON Lines (see importLines) into a new database: at `location`, which must not exist or
    * be an empty folder (the database is built beside it and moved into place only when whole, so a
-   * refused import leaves nothing and nothing there is ever removed), or into an empty `db`.
+   * refused import leaves nothing and nothing there is ever removed), into an empty `db`, or into
+   * the empty log of a `postgres` schema (in one transaction: see postgres-import.ts).
    */
   static async import(
     options: Omit<AuditOpenOptions, 'copy'>,
     lines: AsyncIterable<string>,
   ): Promise<{ records: number }> {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-    const { location, db, onProgress } = readOwn(options, 'options', ['location', 'db', 'onProgress'])
-    const progress = checkOptions(location, db, undefined, onProgress)
+    const { location, db, postgres, onProgress } = readOwn(options, 'options', ['location', 'db', 'postgres', 'onProgress'])
+    const progress = checkOptions(location, db, undefined, onProgress, undefined, postgres)
+    if (postgres !== undefined) return { records: await importIntoPostgres(postgres as PostgresOptions, lines, (seq) => progress?.(seq, seq)) }
     const importInto = async (store: LevelLogStore): Promise<{ records: number }> => ({
       records: await importLines(store, lines, (seq) => progress?.(seq, seq)),
     })

@@ -77,6 +77,37 @@ export function recordsTable(records: readonly ChangeRecord[]): string {
   )
 }
 
+// One row per record as it arrives, so the columns have fixed widths (a table would wait for its last row).
+const RECORD_COLUMNS = [
+  ['seq', 8],
+  ['time', 24],
+  ['event', 22],
+  ['change source', 24],
+  ['master', 8],
+  ['reason', 0],
+] as const
+
+function row(cells: ReadonlyArray<string | number>): string {
+  return cells.map((cell, index) => String(cell).padEnd(RECORD_COLUMNS[index]![1])).join('  ').trimEnd()
+}
+
+/** The header of the record rows that `watch` prints. */
+export function recordRowsHeader(): string {
+  return row(RECORD_COLUMNS.map(([name]) => name))
+}
+
+/** One record as a row under recordRowsHeader(); a registration also names its change source. */
+export function recordRow(record: ChangeRecord): string {
+  return row([
+    record.seq,
+    iso(record.timestamp),
+    record.type,
+    record.type === 'ChangeSourceRegistered' ? `${record.changesourceid} ${record.name}` : record.changesourceid,
+    'masterid' in record ? record.masterid : '—',
+    'reason' in record ? record.reason : '—',
+  ])
+}
+
 /** A progress callback that draws a bar on stderr when it is a terminal, and does nothing otherwise. */
 export function progressBar(label: string): { onProgress?: (done: number, total: number) => void; stop(): void } {
   if (!process.stderr.isTTY) return { stop() {} }
