@@ -2,13 +2,14 @@
  * The stored form of a record: its JSON encoding, the hash chain, and the checks a record must pass
  * when it is read back. Part of the log format contract (docs/log-format.md).
  */
-import { hash as digest } from 'node:crypto'
 import { CorruptLogError, UnknownSchemaVersionError } from '../errors.js'
 import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from '../domain/events.js'
 import type { StoredEntry } from '../stores/log-store.js'
 import { findIdByName, type ChangeSourcesState } from '../domain/projection.js'
 import { trieGet } from '../domain/id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
+import { chainBreak, missingRecord } from './log-damage.js'
+import { sha256 } from '../sha256.js'
 import { isAllowedName, NAME_RULE } from '../domain/validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
@@ -40,7 +41,7 @@ export function canonicalEncoding(record: UnhashedRecord): string {
 }
 
 export function chainHash(previousHash: string, record: UnhashedRecord): string {
-  return digest('sha256', previousHash + canonicalEncoding(record), 'hex')
+  return sha256(previousHash + canonicalEncoding(record))
 }
 
 /** Places an event in the log: its seq, time, schema version and chained hash. The result is frozen. */
@@ -114,10 +115,6 @@ export function decodeRecord(seq: number, stored: string, previousHash: string, 
   const record = shapeOf(seq, raw)
   if (!upcast && !chainCheckedElsewhere && record.hash !== chainHash(previousHash, record)) throw chainBreak(seq)
   return record
-}
-
-export function chainBreak(seq: number): CorruptLogError {
-  return new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
 }
 
 /**
@@ -230,8 +227,6 @@ export function checkedRecord(state: ChangeSourcesState, entry: StoredEntry): Ch
 /** checkedRecord's first half: the next seq, readable and (unless `chainCheckedElsewhere`) chained. */
 export function decodedNext(state: ChangeSourcesState, entry: StoredEntry, chainCheckedElsewhere = false): ChangeRecord {
   const expected = state.seq + 1
-  if (entry.seq !== expected) {
-    throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
-  }
+  if (entry.seq !== expected) throw missingRecord(expected, entry.seq)
   return decodeRecord(entry.seq, entry.value, state.hash, chainCheckedElsewhere)
 }

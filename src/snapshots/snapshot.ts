@@ -38,8 +38,8 @@
  * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
  * used only when it agrees with the log's record at its seq (restore.ts).
  */
-import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION } from '../domain/events.js'
+import { sha256 } from '../sha256.js'
 import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from '../domain/id-trie.js'
 import type { SnapshotPart } from '../stores/log-store.js'
 import { idsOfBucket } from '../domain/name-index.js'
@@ -140,10 +140,6 @@ export function rowPageCountOf(nextId: number): number {
 /** The ids a rows page holds: first (inclusive) to end (exclusive). */
 export function idsOfPage(page: number, nextId: number): { first: number; end: number } {
   return { first: Math.max(1, page * PAGE_KEYS), end: Math.min((page + 1) * PAGE_KEYS, nextId) }
-}
-
-export function sha256(text: string): string {
-  return digest('sha256', text, 'hex')
 }
 
 export function digestOf(checksums: readonly string[]): string {
