@@ -19,7 +19,7 @@ import { created, writable } from './id-trie.js'
 export type NameBucket = number | number[] | NameTree
 
 /** The most ids a bucket lists, and so the most names a lookup compares, before it becomes a NameTree. */
-export const LISTED_IDS_MOST = 8
+const LISTED_IDS_MOST = 8
 
 /** The SHA-256 hex digits that key a NameTree (48 bits), one per level. */
 const TREE_LEVELS = 12
@@ -32,15 +32,15 @@ const TREE_WIDTH = 16
 type TreeNode = Array<TreeNode | number | undefined>
 
 /** A class so that immer takes it as a value (see id-trie.ts): it copies it itself. */
-export class NameTree {
+class NameTree {
   constructor(public root: TreeNode) {}
 }
 
 /** The name of a registered id. */
-export type NameOf = (id: number) => string
+type NameOf = (id: number) => string
 
 /** The name of an id, or undefined when none is registered under it (a lookup then simply does not match it). */
-export type NameIfAny = (id: number) => string | undefined
+type NameIfAny = (id: number) => string | undefined
 
 function slotOf(digest: string, level: number): number {
   const code = digest.charCodeAt(level)

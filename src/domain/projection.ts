@@ -139,8 +139,3 @@ function claimed(state: ChangeSourcesState): ChangeSource[] {
   if (masters > 1) result.sort((a, b) => a.id - b.id)
   return result
 }
-
-/** The ids that `masterid` holds, in id order. */
-export function idsHeldBy(state: ChangeSourcesState, masterid: number): number[] {
-  return getChangeSources(state, { masterid }).map((changeSource) => changeSource.id)
-}

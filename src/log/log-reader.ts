@@ -9,7 +9,7 @@ import { GENESIS_HASH } from '../domain/projection.js'
 import { decodeRecord } from './record-codec.js'
 import { missingRecord } from './log-damage.js'
 
-export interface CheckedEntry {
+interface CheckedEntry {
   readonly entry: StoredEntry
   readonly record: ChangeRecord
 }

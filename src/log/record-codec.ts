@@ -14,7 +14,7 @@ import { isAllowedName, NAME_RULE } from '../domain/validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
 type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never
-export type UnhashedRecord = WithoutHash<ChangeRecord>
+type UnhashedRecord = WithoutHash<ChangeRecord>
 
 /**
  * The encoding the chain hashes: JSON.stringify([version, seq, timestamp, type, changesourceid,
@@ -40,7 +40,7 @@ export function canonicalEncoding(record: UnhashedRecord): string {
   }
 }
 
-export function chainHash(previousHash: string, record: UnhashedRecord): string {
+function chainHash(previousHash: string, record: UnhashedRecord): string {
   return sha256(previousHash + canonicalEncoding(record))
 }
 

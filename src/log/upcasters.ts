@@ -21,7 +21,7 @@ import { sha256 } from '../sha256.js'
 /** A stored record as parsed from JSON, before its shape is checked. */
 export type RawRecord = Record<string, unknown>
 
-export interface Upcaster {
+interface Upcaster {
   /** The canonical encoding the hash chain used for records of this version. */
   canonicalEncoding(raw: RawRecord): string
   /** The record in the shape of the next version; `seq` and `hash` carry over unchanged. */

@@ -92,7 +92,7 @@ export const NAME_PAGES = 1024
  * a part per page made the first snapshot of a small registry ~1,000 parts of tens of bytes, and a
  * burst of registrations rewrote most of them (~7 ms and as many keys for 4,000 names).
  */
-export function namePagesPerPartFor(buckets: number): number {
+function namePagesPerPartFor(buckets: number): number {
   let perPart = NAME_PAGES
   while (perPart > 1 && (buckets * perPart) / NAME_PAGES > PAGE_KEYS) perPart /= 2
   return perPart
@@ -177,14 +177,14 @@ export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'n
 }
 
 /** The rows pages where some master holds change sources, ascending. */
-export function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
+function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
   const pages = new Set<number>()
   for (const holder of holders) for (let index = 1; index < holder.length; index += 2) pages.add(holder[index]!)
   return [...pages].sort((a, b) => a - b)
 }
 
 /** A rows page's stored form: its names. */
-export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
+function encodeRowsPage(state: ChangeSourcesState, page: number): string {
   const shared: number[] = []
   const suffixes: string[] = []
   let previous = ''
@@ -236,7 +236,7 @@ export function encodeClaimsPage(state: ChangeSourcesState, page: number, fromMa
  * per claim. With 1% claimed by 3 masters, a snapshot after scattered claims at 1,000,000 took
  * 8 ms from the masters' tries and 21 from the rows; with all claimed by 40 masters, 450 and 105.
  */
-export function claimsFromMasters(state: ChangeSourcesState): boolean {
+function claimsFromMasters(state: ChangeSourcesState): boolean {
   let masters = 0
   let claimed = 0
   trieForEach(state.indexes.byMaster, (held) => {
@@ -254,7 +254,7 @@ function commonPrefixLength(a: string, b: string): number {
 }
 
 /** Names part `part`'s stored form (undefined when its pages hold no bucket), and its pages' counts of buckets. */
-export function encodeNamesPart(state: ChangeSourcesState, part: number, perPart: number): { value: string | undefined; buckets: Map<number, number> } {
+function encodeNamesPart(state: ChangeSourcesState, part: number, perPart: number): { value: string | undefined; buckets: Map<number, number> } {
   const entries: Array<number | readonly number[]> = []
   const buckets = new Map<number, number>()
   const firstBucket = part * perPart * PAGE_KEYS
