@@ -4,7 +4,7 @@
  *
  * The stored parts mirror the projection's tries page by page (a page is PAGE_KEYS = 1024
  * consecutive keys, one level-1 node of a trie), so that a snapshot rewrites only the pages that
- * changed since the last one, and open can hand each page to the state unparsed (restore.ts):
+ * changed since the last one, and open can hand each page to the state unparsed (snapshot-loader.ts):
  *
  *   head             {"format":3,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
  *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
@@ -24,8 +24,8 @@
  *
  * Names and claims are apart because they change at different rates: a name never changes and a
  * rows page changes only when ids are added to it (the last page, in practice), while claims come
- * and go all over the ids. In format 2 they shared a part, and claims scattered over a million
- * change sources made every snapshot re-encode and rewrite ~36 MB of names.
+ * and go all over the ids: kept together, scattered claims would make every snapshot re-encode and
+ * rewrite the names (docs/log-format.md has the formats before this one).
  *
  * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the claims
  * pages that `holders` names and the names parts that hold the pages listed in `namePages` do.
@@ -36,7 +36,7 @@
  * `checksum` the SHA-256 of the head's other fields: a damaged, missing or
  * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
  * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
- * used only when it agrees with the log's record at its seq (restore.ts).
+ * used only when it agrees with the log's record at its seq (snapshot-loader.ts).
  */
 import { SCHEMA_VERSION } from '../domain/events.js'
 import { sha256 } from '../sha256.js'
@@ -89,8 +89,8 @@ export const NAME_PAGES = 1024
 /**
  * Name pages per names part: the power of two that puts about PAGE_KEYS buckets in a part. Names
  * hash all over the index, so a few thousand of them leave ~1,000 pages with a few buckets each:
- * a part per page made the first snapshot of a small registry ~1,000 parts of tens of bytes, and a
- * burst of registrations rewrote most of them (~7 ms and as many keys for 4,000 names).
+ * a part per page would make a small registry's snapshot ~1,000 tiny parts, most of them
+ * rewritten by any burst of registrations.
  */
 function namePagesPerPartFor(buckets: number): number {
   let perPart = NAME_PAGES
@@ -99,8 +99,7 @@ function namePagesPerPartFor(buckets: number): number {
 }
 
 // The pages that records change are named by these (page-changes.ts): each name is built once and
-// then reused, which spares a string and its hashing per record (profiled: 5% of the main thread's
-// time per record with 64 callers in flight, when every record named its page).
+// then reused, which spares a string and its hashing per record.
 const rowsPartNames: string[] = []
 const claimsPartNames: string[] = []
 const namesPartNames: string[] = []
@@ -232,9 +231,8 @@ export function encodeClaimsPage(state: ChangeSourcesState, page: number, fromMa
 
 /**
  * Whether a snapshot of `state` reads claims pages from the masters' tries. A page's rows cost the
- * same whatever is claimed (~20 µs a page); the masters' tries cost a probe per master and a step
- * per claim. With 1% claimed by 3 masters, a snapshot after scattered claims at 1,000,000 took
- * 8 ms from the masters' tries and 21 from the rows; with all claimed by 40 masters, 450 and 105.
+ * same whatever is claimed; the masters' tries cost a probe per master and a step per claim, so
+ * they win only for few masters holding few claims (docs/benchmarks.md).
  */
 function claimsFromMasters(state: ChangeSourcesState): boolean {
   let masters = 0
