@@ -4,7 +4,7 @@
 // under the bench's write rows, which add LevelDB's put and the public methods to it.
 import type { Command } from '../src/domain/commands.js'
 import { applyRecord, produceState } from '../src/domain/evolve.js'
-import type { LogStore } from '../src/stores/log-store.js'
+import { discardingStore } from '../test/helpers/discarding-store.js'
 import { initialState } from '../src/domain/projection.js'
 import { stampEvent } from '../src/log/record-codec.js'
 import { Writer } from '../src/engine/writer.js'
@@ -14,21 +14,7 @@ let state = initialState()
 state = produceState(state, (draft) => {
   for (let id = 1; id <= SOURCES; id++) applyRecord(draft, stampEvent({ type: 'ChangeSourceRegistered', changesourceid: id, name: `poller:repo-${id}` }, id, 1, draft.hash))
 })
-let head = state.seq
-const store: LogStore = {
-  writers: 'single',
-  async head() {
-    return head
-  },
-  async append(entries) {
-    head = entries[entries.length - 1]!.seq
-    return { appended: true }
-  },
-  async writeSnapshot() {},
-  async *readSnapshot() {},
-  async *read() {},
-  async close() {},
-}
+const store = discardingStore(state.seq)
 const writer = new Writer({ state, store, now: Date.now, publish: () => {} })
 const claim = (changesourceid: number): Command => ({ type: 'ClaimChangeSource', changesourceid, masterid: 1 })
 const release = (changesourceid: number): Command => ({ type: 'ReleaseChangeSource', changesourceid })

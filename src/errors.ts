@@ -202,8 +202,10 @@ export function isChangeSourcesError(error: unknown, code?: ErrorCode): error is
   return code === undefined || errorCode === code
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+/** What a caught value says: its message when it has one, else the value as a string. */
+export function messageOf(error: unknown): string {
+  const message = (error as { message?: unknown } | null | undefined)?.message
+  return typeof message === 'string' ? message : String(error)
 }
 
 // Describes a rejected value without ever throwing: the value may be a revoked proxy, a symbol,

@@ -8,7 +8,7 @@ import { AuditLog, ChangeSources, CorruptLogError, ErrorCode } from '../src/inde
 import { rejectsWith } from './helpers/assertions.js'
 import { LevelLogStore, logKey } from '../src/stores/level/level-log-store.js'
 import { encodeRecord, stampEvent } from '../src/log/record-codec.js'
-import { loadSnapshot } from '../src/engine/restore.js'
+import { loadSnapshot } from '../src/snapshots/snapshot-loader.js'
 import { claimed } from './helpers/fixtures.js'
 
 type Damage = (db: MemoryLevel<string, string>, stored: readonly string[]) => Promise<void>

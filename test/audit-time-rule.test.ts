@@ -6,7 +6,8 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources } from '../src/index.js'
-import { restoreCounters } from '../src/engine/restore.js'
+import { restoreState } from '../src/engine/restore.js'
+import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 
 // Stamps of seqs 1 … 6.
 const STAMPS = [1_000, 1_000, 5_000, 1_000, 1_000, 1_000]
@@ -105,11 +106,16 @@ for (const [logName, makeLog] of logs) {
 test('a stored snapshot is used for at({ time }) when every record up to it is stamped at or before the time', async () => {
   const db = await jumpyLog(6)
   const log = await AuditLog.open({ db })
-  const before = restoreCounters.snapshotsUsed
   assert.is((await log.at({ time: 5_000 })).seq, 6)
-  assert.is(restoreCounters.snapshotsUsed, before + 1, 'all of seqs 1 … 6 are stamped at or before 5000: the snapshot answers')
   assert.is((await log.at({ time: 2_000 })).seq, 2)
-  assert.is(restoreCounters.snapshotsUsed, before + 1, 'seq 3 is stamped 5000: the snapshot at seq 6 does not answer for 2000')
+  // at({ time }) restores the state at that time as restoreState does; whether it starts from the snapshot:
+  const store = await LevelLogStore.open(db, { sync: false })
+  const at5000 = await restoreState(store, { time: 5_000 })
+  assert.ok(at5000.snapshot.used, 'all of seqs 1 … 6 are stamped at or before 5000: the snapshot answers')
+  assert.is(at5000.state.seq, 6)
+  const at2000 = await restoreState(store, { time: 2_000 })
+  assert.not.ok(at2000.snapshot.used, 'seq 3 is stamped 5000: the snapshot at seq 6 does not answer for 2000')
+  assert.is(at2000.state.seq, 2)
   await log.close()
   await db.close()
 })

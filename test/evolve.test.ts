@@ -9,7 +9,7 @@ import { MemoryLevel } from 'memory-level'
 import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { restoreState } from '../src/engine/restore.js'
 import { Writer } from '../src/engine/writer.js'
-import type { LogStore } from '../src/stores/log-store.js'
+import { discardingStore } from './helpers/discarding-store.js'
 import { claimed, registered, released, state } from './helpers/fixtures.js'
 
 test('evolve returns a new state and leaves the one it was given as it was', () => {
@@ -77,21 +77,7 @@ function unfrozen(value: unknown, path = 'state', found: string[] = [], seen = n
 }
 
 test('after every write the whole state is frozen, so no later write can change a state already handed out', async () => {
-  let head = 0
-  const store: LogStore = {
-    writers: 'single',
-    async head() {
-      return head
-    },
-    async append(entries) {
-      head = entries[entries.length - 1]!.seq
-      return { appended: true }
-    },
-    async writeSnapshot() {},
-    async *read() {},
-    async *readSnapshot() {},
-    async close() {},
-  }
+  const store = discardingStore()
   const writer = new Writer({ state: initialState(), store, publish: () => {}, now: () => 0 })
   const states = [writer.state]
   const snapshots = [JSON.stringify(writer.state)]

@@ -82,7 +82,7 @@ export class AuditQueries {
     return this.#tracked('at', async () => {
       const live = this.#liveState?.()
       if (live !== undefined && 'seq' in checked && checked.seq === live.seq) return new PointInTime(live, await this.#timestampAt(live.seq))
-      const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, this.#progress(head))
+      const restored = await restoreState(this.#store, 'seq' in checked ? checked : { time: checked.time }, { onRecord: this.#progress(head) })
       return new PointInTime(restored.state, restored.timestamp)
     })
   }

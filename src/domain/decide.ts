@@ -8,7 +8,7 @@ import type { ChangeEvent } from './events.js'
 import { findIdByName, getChangeSources, type ChangeSourcesState } from './projection.js'
 import { trieGet } from './id-trie.js'
 
-export type Decision = readonly ChangeEvent[] | ChangeSourcesError
+type Decision = readonly ChangeEvent[] | ChangeSourcesError
 
 export function decide(state: ChangeSourcesState, command: Command): Decision {
   switch (command.type) {

@@ -9,8 +9,7 @@
  * a value to it, neither proxied nor copied. So a `produce` over the projection drafts only the
  * state's own small object, and each trie does its own copy-on-write: a frozen node is copied before
  * it is changed (and the copy put in its parent's slot), an unfrozen one is changed in place.
- * Profiled, immer drafting the tries' nodes cost ~65 µs per command; this costs ~2 µs. The same
- * code runs on replay's private, unfrozen state (everything in place) and inside a `produce` on the
+ * The same code runs on replay's private, unfrozen state (everything in place) and inside a `produce` on the
  * write path, where the committed state is frozen and a write copies just the nodes on its path
  * (see `writable`, and `freezeFresh` for freezing what it created).
  */
@@ -27,7 +26,7 @@ export const PAGE_KEYS = WIDTH * WIDTH
 /**
  * A node of level 1 (the PAGE_KEYS keys under one slot of a level-2 node) that a snapshot stored,
  * built from its stored form only when a read or a write first reaches it: open then costs in
- * proportion to the snapshot's bytes, not to the change sources it holds (see restore.ts).
+ * proportion to the snapshot's bytes, not to the change sources it holds (see snapshot-loader.ts).
  *
  * The built node is frozen and kept, so the trie stays a value (what changes is only when its
  * content is computed), and a write copies the built node like any frozen node. Private fields
@@ -184,9 +183,9 @@ export function freezingCreated<R>(write: () => R): R {
 }
 
 function slotAt(key: number, level: number): number {
-  // Shifts where they are exact (keys below 2^30, the ids of any real registry): a division per
-  // level was a tenth of the time of restoring a million change sources. Beyond, keys go up to
-  // Number.MAX_SAFE_INTEGER, past 32 bits, where only division is right.
+  // Shifts where they are exact (keys below 2^30, the ids of any real registry), as they cost far
+  // less than a division per level. Beyond, keys go up to Number.MAX_SAFE_INTEGER, past 32 bits,
+  // where only division is right.
   // (A level of 6 or more is above every such key: its slot there is 0, and `>>>` takes shifts mod 32.)
   if (key <= 0x3fffffff) return level < 6 ? (key >>> (level * BITS)) & MASK : 0
   return Math.floor(key / WIDTH ** level) & MASK
@@ -198,8 +197,7 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
   if (key <= 0x3fffffff && trie.depth <= 7) {
     // Ids below 2^30 in a trie of at most 7 levels (all of them, in practice): shifts (at most
     // 30 bits, so `>>>` is exact) instead of a division per level. Lazy pages sit only in the
-    // slots of level-2 nodes: the check is made at that step alone (at every level it cost 3% of
-    // a replay's time).
+    // slots of level-2 nodes: the check is made at that step alone.
     for (let shift = (trie.depth - 1) * BITS; shift > 0; shift -= BITS) {
       const child = node[(key >>> shift) & MASK] as TrieNode<T> | LazyNode<T> | undefined
       if (child === undefined) return undefined
@@ -223,7 +221,7 @@ export function trieGet<T>(trie: IdTrie<T>, key: number): T | undefined {
 export function writable<V extends IdTrie<unknown> | unknown[]>(value: V): V {
   if (!Object.isFrozen(value)) return value
   if (value instanceof IdTrie) return created(new IdTrie(value.size, value.depth, value.root)) as V
-  // Spread, not slice: on Node 20 `slice` of a frozen array takes a slow path (1.2 µs vs 60 ns for 32 slots).
+  // Spread, not slice: on Node 20 `slice` of a frozen array takes a slow path.
   return created([...(value as unknown[])]) as V
 }
 

@@ -12,14 +12,14 @@
  * Copy-on-write as in id-trie.ts: a frozen array or tree is copied before it is changed, an
  * unfrozen one (replay's private state, or a copy made earlier in the same write) is changed in place.
  */
-import { hash } from 'node:crypto'
+import { sha256 } from '../sha256.js'
 import { created, writable } from './id-trie.js'
 
 /** The ids whose names share a bucket number: one id, a short list of ids, or a NameTree. */
 export type NameBucket = number | number[] | NameTree
 
 /** The most ids a bucket lists, and so the most names a lookup compares, before it becomes a NameTree. */
-export const LISTED_IDS_MOST = 8
+const LISTED_IDS_MOST = 8
 
 /** The SHA-256 hex digits that key a NameTree (48 bits), one per level. */
 const TREE_LEVELS = 12
@@ -32,19 +32,15 @@ const TREE_WIDTH = 16
 type TreeNode = Array<TreeNode | number | undefined>
 
 /** A class so that immer takes it as a value (see id-trie.ts): it copies it itself. */
-export class NameTree {
+class NameTree {
   constructor(public root: TreeNode) {}
 }
 
 /** The name of a registered id. */
-export type NameOf = (id: number) => string
+type NameOf = (id: number) => string
 
 /** The name of an id, or undefined when none is registered under it (a lookup then simply does not match it). */
-export type NameIfAny = (id: number) => string | undefined
-
-function digestOf(name: string): string {
-  return hash('sha256', name, 'hex')
-}
+type NameIfAny = (id: number) => string | undefined
 
 function slotOf(digest: string, level: number): number {
   const code = digest.charCodeAt(level)
@@ -56,7 +52,7 @@ function slotOf(digest: string, level: number): number {
 export function findInBucket(bucket: NameBucket, name: string, nameOf: NameIfAny): number | undefined {
   if (typeof bucket === 'number') return nameOf(bucket) === name ? bucket : undefined
   if (Array.isArray(bucket)) return bucket.find((id) => nameOf(id) === name)
-  const digest = digestOf(name)
+  const digest = sha256(name)
   let node = bucket.root
   for (let level = 0; level < TREE_LEVELS; level++) {
     const slot = node[slotOf(digest, level)]
@@ -93,7 +89,7 @@ export function bucketWith(bucket: NameBucket | undefined, id: number, nameOf: N
 
 /** Adds `id` to `tree`, which must be writable; its nodes are copied as needed. */
 function addToTree(tree: NameTree, id: number, nameOf: NameOf): void {
-  const digest = digestOf(nameOf(id))
+  const digest = sha256(nameOf(id))
   const root = writable(tree.root)
   if (root !== tree.root) tree.root = root
   let node = root
@@ -114,7 +110,7 @@ function addToTree(tree: NameTree, id: number, nameOf: NameOf): void {
     if (typeof present === 'number') {
       // The id there moves one level down, and the walk goes on from there.
       const child: TreeNode = created(new Array(TREE_WIDTH).fill(undefined))
-      child[slotOf(digestOf(nameOf(present)), level + 1)] = present
+      child[slotOf(sha256(nameOf(present)), level + 1)] = present
       node[slot] = child
       node = child
       continue

@@ -29,15 +29,14 @@ export interface ChangeSourcesState {
 /**
  * The collections, held together in one object of a class: immer drafts only plain objects and
  * arrays, so to it this is a value, and a batch reads it from the draft once and writes it back
- * once. As four fields of the state, each record paid a proxy read and write per trie: 6.5 µs per
- * sequential command in the writer then, 5.3 now (scripts/writer-cpu.ts).
+ * once, where four fields of the state would cost a proxy read and write per trie and record.
  */
 export class Indexes {
   constructor(
     public byId: IdTrie<ChangeSource>,
     /**
      * Ids bucketed by a hash of their name: the id itself, a short array of ids when names collide
-     * (no array per name: a million of them cost 60 bytes a change source and slowed open), or a
+     * (no array per name, which would cost memory and open time per change source), or a
      * tree by a strong hash past a few (name-index.ts), so that names crafted to collide stay cheap.
      * A bucket is checked against byId, so collisions are harmless.
      */
@@ -46,7 +45,7 @@ export class Indexes {
     /**
      * For each master id, the change sources it holds. Together they are the claimed change sources:
      * no index of their own, which would be one more trie to copy a path of on every claim and
-     * release (profiled: 12% of the writer's time per command).
+     * release.
      */
     public byMaster: IdTrie<IdTrie<ChangeSource>>,
   ) {}
@@ -65,8 +64,7 @@ export function initialState(): ChangeSourcesState {
 }
 
 // 2^20 buckets: about one name per bucket at a million change sources, so that a lookup (and the
-// check of every registration on replay) compares one or two names rather than the fifteen that
-// 2^16 buckets held there (profiled: a quarter of the time of opening a million records).
+// check of every registration on replay) compares one or two names.
 const NAME_BUCKET_MASK = 0xfffff
 
 /** FNV-1a over UTF-16 code units, folded to a bucket number. */
@@ -138,9 +136,4 @@ function claimed(state: ChangeSourcesState): ChangeSource[] {
   // Runs already in id order, one per master: the sort merges them.
   if (masters > 1) result.sort((a, b) => a.id - b.id)
   return result
-}
-
-/** The ids that `masterid` holds, in id order. */
-export function idsHeldBy(state: ChangeSourcesState, masterid: number): number[] {
-  return getChangeSources(state, { masterid }).map((changeSource) => changeSource.id)
 }

@@ -3,7 +3,10 @@
  * is being appended, the commands that arrive wait and form the next batch; each command is
  * decided in arrival order against the state that the commands before it left.
  *
- * validate (by the caller) → decide → stamp → append (one atomic batch) → evolve → publish → settle
+ * validate (by the caller) → decide → stamp → evolve (a draft of the state) → append (one atomic
+ * batch) → the draft becomes the state → publish → settle the callers → tell the snapshotter
+ *
+ * The draft is kept only once the append succeeded: a failed or lost append leaves the state as it was.
  *
  * Other writers' records enter through the same queue (catch up → evolve → publish), so that the
  * state, the stream and the snapshotter see every record once, in seq order. A batch that loses
@@ -16,7 +19,7 @@ import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord, produceState } from '../domain/evolve.js'
 import type { LogStore } from '../stores/log-store.js'
 import type { ChangeSourcesState } from '../domain/projection.js'
-import { decodedNext, encodeRecord, recordProblem, stampEvent } from '../log/record-codec.js'
+import { checkedRecord, encodeRecord, stampEvent } from '../log/record-codec.js'
 
 /** What a command did: the records it appended (possibly none) and the state after its batch, which includes them. */
 export interface Outcome {
@@ -243,9 +246,7 @@ export class Writer {
         const records: ChangeRecord[] = []
         const next = produceState(this.#state, (draft) => {
           for (const entry of chunk) {
-            const record = decodedNext(draft, entry)
-            const problem = recordProblem(draft, record)
-            if (problem !== undefined) throw new CorruptLogError(record.seq, `the record ${problem}`)
+            const record = checkedRecord(draft, entry)
             applyRecord(draft, record)
             records.push(record)
           }

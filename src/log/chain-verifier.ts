@@ -1,6 +1,6 @@
 /**
  * Checking the hash chain beside the fold: a full replay hashes every record (SHA-256 of its
- * canonical encoding), about a fifth of its time on one thread. On open the chain is handed, a
+ * canonical encoding), a large share of its time on one thread. On open the chain is handed, a
  * stretch of records at a time, to a worker thread, and the main thread folds the same records
  * meanwhile; open waits for the worker's answers before it succeeds. The worker only ever adds a
  * check, never skips one: if it cannot start or dies, the stretches it did not answer are checked
@@ -26,9 +26,8 @@ interface Stretch {
   readonly values: readonly string[]
 }
 
-// Stretches sent and not yet answered, at most (64 chunks of 1,000 records: ~13 MB of strings): a
-// worker slower than the fold (one core shared by both) makes the fold wait, rather than holding
-// every record it is behind on. 16 made the fold wait now and then on two cores.
+// Stretches sent and not yet answered, at most: a worker slower than the fold (one core shared by
+// both) makes the fold wait, rather than holding every record it is behind on.
 const MAX_UNANSWERED = 64
 
 function startWorker(): Worker {
@@ -89,7 +88,7 @@ export class ChainVerifier {
     }
     const stretch = this.#nextStretch++
     this.#unanswered.set(stretch, { firstSeq, previousHash, values })
-    // The array as it is: cloning it cost a quarter of what joining the strings into one did.
+    // The array as it is: cloning it is cheaper than joining the strings into one.
     const request: StretchRequest = { stretch, previousHash, values }
     this.#worker!.postMessage(request)
   }

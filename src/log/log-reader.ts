@@ -2,13 +2,14 @@
  * Reading the log as records: decoded, checked link by link, pulled chunk by chunk from the store,
  * so that memory stays bounded however long the range.
  */
-import { CorruptLogError, ChangeSourcesError, ReadFailedError } from '../errors.js'
+import { ChangeSourcesError, ReadFailedError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import type { LogStore, StoredEntry } from '../stores/log-store.js'
 import { GENESIS_HASH } from '../domain/projection.js'
 import { decodeRecord } from './record-codec.js'
+import { missingRecord } from './log-damage.js'
 
-export interface CheckedEntry {
+interface CheckedEntry {
   readonly entry: StoredEntry
   readonly record: ChangeRecord
 }
@@ -32,7 +33,7 @@ export async function* readCheckedChunks(store: LogStore, range: { from: number;
     }
     for await (const chunk of store.read({ from, to })) {
       yield chunk.map((entry) => {
-        if (entry.seq !== expected) throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
+        if (entry.seq !== expected) throw missingRecord(expected, entry.seq)
         const record = decodeRecord(entry.seq, entry.value, previousHash)
         previousHash = record.hash
         expected += 1
@@ -42,7 +43,7 @@ export async function* readCheckedChunks(store: LogStore, range: { from: number;
   } catch (error) {
     throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
   }
-  if (expected <= to) throw new CorruptLogError(expected, 'the record is missing (the log ends before it)')
+  if (expected <= to) throw missingRecord(expected, undefined)
 }
 
 /** The records from `from` to `to` (both inclusive), in seq order, a chunk at a time. */

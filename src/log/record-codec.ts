@@ -2,18 +2,19 @@
  * The stored form of a record: its JSON encoding, the hash chain, and the checks a record must pass
  * when it is read back. Part of the log format contract (docs/log-format.md).
  */
-import { hash as digest } from 'node:crypto'
 import { CorruptLogError, UnknownSchemaVersionError } from '../errors.js'
 import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from '../domain/events.js'
 import type { StoredEntry } from '../stores/log-store.js'
 import { findIdByName, type ChangeSourcesState } from '../domain/projection.js'
 import { trieGet } from '../domain/id-trie.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
+import { chainBreak, missingRecord } from './log-damage.js'
+import { sha256 } from '../sha256.js'
 import { isAllowedName, NAME_RULE } from '../domain/validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
 type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never
-export type UnhashedRecord = WithoutHash<ChangeRecord>
+type UnhashedRecord = WithoutHash<ChangeRecord>
 
 /**
  * The encoding the chain hashes: JSON.stringify([version, seq, timestamp, type, changesourceid,
@@ -39,8 +40,8 @@ export function canonicalEncoding(record: UnhashedRecord): string {
   }
 }
 
-export function chainHash(previousHash: string, record: UnhashedRecord): string {
-  return digest('sha256', previousHash + canonicalEncoding(record), 'hex')
+function chainHash(previousHash: string, record: UnhashedRecord): string {
+  return sha256(previousHash + canonicalEncoding(record))
 }
 
 /** Places an event in the log: its seq, time, schema version and chained hash. The result is frozen. */
@@ -69,8 +70,8 @@ export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, p
 /**
  * The stored JSON of a record: what JSON.stringify gives for a record made by stampEvent (its field
  * order; numbers finite, where JSON and String() agree; type and reason fixed words, the hash hex),
- * built by concatenation at a quarter of the cost — it ran for 15% of the writer's time. A test
- * holds the two equal for any record.
+ * built by concatenation, which is much cheaper on the write path. A test holds the two equal for
+ * any record.
  */
 export function encodeRecord(record: ChangeRecord): string {
   const head = `{"seq":${record.seq},"type":"${record.type}","changesourceid":${record.changesourceid},`
@@ -114,10 +115,6 @@ export function decodeRecord(seq: number, stored: string, previousHash: string, 
   const record = shapeOf(seq, raw)
   if (!upcast && !chainCheckedElsewhere && record.hash !== chainHash(previousHash, record)) throw chainBreak(seq)
   return record
-}
-
-export function chainBreak(seq: number): CorruptLogError {
-  return new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
 }
 
 /**
@@ -230,8 +227,6 @@ export function checkedRecord(state: ChangeSourcesState, entry: StoredEntry): Ch
 /** checkedRecord's first half: the next seq, readable and (unless `chainCheckedElsewhere`) chained. */
 export function decodedNext(state: ChangeSourcesState, entry: StoredEntry, chainCheckedElsewhere = false): ChangeRecord {
   const expected = state.seq + 1
-  if (entry.seq !== expected) {
-    throw new CorruptLogError(expected, `the record is missing (the next stored record is seq ${entry.seq})`)
-  }
+  if (entry.seq !== expected) throw missingRecord(expected, entry.seq)
   return decodeRecord(entry.seq, entry.value, state.hash, chainCheckedElsewhere)
 }

@@ -13,14 +13,15 @@
  * A version above SCHEMA_VERSION is an UnknownSchemaVersionError (written by a newer release); a
  * version below it with no upcaster is a CorruptLogError. See docs/log-format.md, "Version policy".
  */
-import { hash as digest } from 'node:crypto'
 import { CorruptLogError } from '../errors.js'
 import { SCHEMA_VERSION } from '../domain/events.js'
+import { chainBreak } from './log-damage.js'
+import { sha256 } from '../sha256.js'
 
 /** A stored record as parsed from JSON, before its shape is checked. */
 export type RawRecord = Record<string, unknown>
 
-export interface Upcaster {
+interface Upcaster {
   /** The canonical encoding the hash chain used for records of this version. */
   canonicalEncoding(raw: RawRecord): string
   /** The record in the shape of the next version; `seq` and `hash` carry over unchanged. */
@@ -61,8 +62,8 @@ export function upcastRecord(seq: number, raw: RawRecord, previousHash: string):
   } catch (error) {
     throw new CorruptLogError(seq, `the record does not have the shape of schema version ${version}`, { cause: error })
   }
-  if (raw.hash !== digest('sha256', previousHash + canonical, 'hex')) {
-    throw new CorruptLogError(seq, 'the hash chain does not hold: the record or the one before it was changed')
+  if (raw.hash !== sha256(previousHash + canonical)) {
+    throw chainBreak(seq)
   }
   let current = raw
   while (version < SCHEMA_VERSION) {

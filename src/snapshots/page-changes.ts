@@ -5,9 +5,8 @@
  * Claims are tracked by change source, not by page: a claims page is rewritten only when one of
  * its change sources is held by another master than at the snapshot, or by none. A master that
  * releases its change sources and claims them again, or claims that come and go between two
- * snapshots, leave nothing to rewrite. Tracked by page, claim-release cycles scattered over
- * 1,000,000 change sources re-encoded all 977 claims pages at every snapshot: ~10 ms of encoding,
- * and the writes of the 10,000 records after it ~7 µs slower each (docs/benchmarks.md).
+ * snapshots, leave nothing to rewrite; tracked by page, claim-release cycles scattered over the
+ * ids would re-encode every claims page at every snapshot (docs/benchmarks.md).
  */
 import type { ChangeRecord } from '../domain/events.js'
 import { trieGet } from '../domain/id-trie.js'

@@ -4,7 +4,7 @@
  *
  * The stored parts mirror the projection's tries page by page (a page is PAGE_KEYS = 1024
  * consecutive keys, one level-1 node of a trie), so that a snapshot rewrites only the pages that
- * changed since the last one, and open can hand each page to the state unparsed (restore.ts):
+ * changed since the last one, and open can hand each page to the state unparsed (snapshot-loader.ts):
  *
  *   head             {"format":3,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
  *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
@@ -24,8 +24,8 @@
  *
  * Names and claims are apart because they change at different rates: a name never changes and a
  * rows page changes only when ids are added to it (the last page, in practice), while claims come
- * and go all over the ids. In format 2 they shared a part, and claims scattered over a million
- * change sources made every snapshot re-encode and rewrite ~36 MB of names.
+ * and go all over the ids: kept together, scattered claims would make every snapshot re-encode and
+ * rewrite the names (docs/log-format.md has the formats before this one).
  *
  * Ids run 1 … nextId − 1 without gaps, so every rows page up to `rowPages` exists; only the claims
  * pages that `holders` names and the names parts that hold the pages listed in `namePages` do.
@@ -36,10 +36,10 @@
  * `checksum` the SHA-256 of the head's other fields: a damaged, missing or
  * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
  * atomic write of their own, in the background (Snapshotter, below), so they always agree; it is
- * used only when it agrees with the log's record at its seq (restore.ts).
+ * used only when it agrees with the log's record at its seq (snapshot-loader.ts).
  */
-import { hash as digest } from 'node:crypto'
 import { SCHEMA_VERSION } from '../domain/events.js'
+import { sha256 } from '../sha256.js'
 import { PAGE_KEYS, trieForEach, trieForEachInPage, triePages } from '../domain/id-trie.js'
 import type { SnapshotPart } from '../stores/log-store.js'
 import { idsOfBucket } from '../domain/name-index.js'
@@ -89,18 +89,17 @@ export const NAME_PAGES = 1024
 /**
  * Name pages per names part: the power of two that puts about PAGE_KEYS buckets in a part. Names
  * hash all over the index, so a few thousand of them leave ~1,000 pages with a few buckets each:
- * a part per page made the first snapshot of a small registry ~1,000 parts of tens of bytes, and a
- * burst of registrations rewrote most of them (~7 ms and as many keys for 4,000 names).
+ * a part per page would make a small registry's snapshot ~1,000 tiny parts, most of them
+ * rewritten by any burst of registrations.
  */
-export function namePagesPerPartFor(buckets: number): number {
+function namePagesPerPartFor(buckets: number): number {
   let perPart = NAME_PAGES
   while (perPart > 1 && (buckets * perPart) / NAME_PAGES > PAGE_KEYS) perPart /= 2
   return perPart
 }
 
 // The pages that records change are named by these (page-changes.ts): each name is built once and
-// then reused, which spares a string and its hashing per record (profiled: 5% of the main thread's
-// time per record with 64 callers in flight, when every record named its page).
+// then reused, which spares a string and its hashing per record.
 const rowsPartNames: string[] = []
 const claimsPartNames: string[] = []
 const namesPartNames: string[] = []
@@ -142,10 +141,6 @@ export function idsOfPage(page: number, nextId: number): { first: number; end: n
   return { first: Math.max(1, page * PAGE_KEYS), end: Math.min((page + 1) * PAGE_KEYS, nextId) }
 }
 
-export function sha256(text: string): string {
-  return digest('sha256', text, 'hex')
-}
-
 export function digestOf(checksums: readonly string[]): string {
   return sha256(checksums.join(''))
 }
@@ -181,14 +176,14 @@ export function partNamesOf(head: Pick<SnapshotHead, 'rowPages' | 'holders' | 'n
 }
 
 /** The rows pages where some master holds change sources, ascending. */
-export function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
+function claimedPagesOf(holders: SnapshotHead['holders']): number[] {
   const pages = new Set<number>()
   for (const holder of holders) for (let index = 1; index < holder.length; index += 2) pages.add(holder[index]!)
   return [...pages].sort((a, b) => a - b)
 }
 
 /** A rows page's stored form: its names. */
-export function encodeRowsPage(state: ChangeSourcesState, page: number): string {
+function encodeRowsPage(state: ChangeSourcesState, page: number): string {
   const shared: number[] = []
   const suffixes: string[] = []
   let previous = ''
@@ -236,11 +231,10 @@ export function encodeClaimsPage(state: ChangeSourcesState, page: number, fromMa
 
 /**
  * Whether a snapshot of `state` reads claims pages from the masters' tries. A page's rows cost the
- * same whatever is claimed (~20 µs a page); the masters' tries cost a probe per master and a step
- * per claim. With 1% claimed by 3 masters, a snapshot after scattered claims at 1,000,000 took
- * 8 ms from the masters' tries and 21 from the rows; with all claimed by 40 masters, 450 and 105.
+ * same whatever is claimed; the masters' tries cost a probe per master and a step per claim, so
+ * they win only for few masters holding few claims (docs/benchmarks.md).
  */
-export function claimsFromMasters(state: ChangeSourcesState): boolean {
+function claimsFromMasters(state: ChangeSourcesState): boolean {
   let masters = 0
   let claimed = 0
   trieForEach(state.indexes.byMaster, (held) => {
@@ -258,7 +252,7 @@ function commonPrefixLength(a: string, b: string): number {
 }
 
 /** Names part `part`'s stored form (undefined when its pages hold no bucket), and its pages' counts of buckets. */
-export function encodeNamesPart(state: ChangeSourcesState, part: number, perPart: number): { value: string | undefined; buckets: Map<number, number> } {
+function encodeNamesPart(state: ChangeSourcesState, part: number, perPart: number): { value: string | undefined; buckets: Map<number, number> } {
   const entries: Array<number | readonly number[]> = []
   const buckets = new Map<number, number>()
   const firstBucket = part * perPart * PAGE_KEYS
