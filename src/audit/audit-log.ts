@@ -7,7 +7,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
-import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError } from '../errors.js'
+import { ChangeSourcesError, ClosedError, InvalidArgumentError, LocationLockedError, LocationNotFoundError, OpenFailedError, messageOf } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
 import type { LogStore } from '../stores/log-store.js'
@@ -65,7 +65,7 @@ export class AuditLog {
     try {
       head = await store.head()
     } catch (error) {
-      throw new OpenFailedError(`the store's head could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+      throw new OpenFailedError(`the store's head could not be read: ${messageOf(error)}`, { cause: error })
     }
     return new AuditLog(store, head, onProgress, ownsStore ? async () => {
       await store.close()

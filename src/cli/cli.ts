@@ -19,7 +19,7 @@ import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 import { Command, InvalidArgumentError as BadOption } from 'commander'
 import { AuditLog } from '../audit/audit-log.js'
-import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLockedError, UnknownSchemaVersionError } from '../errors.js'
+import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLockedError, UnknownSchemaVersionError, messageOf } from '../errors.js'
 import { PostgresLogStore } from '../stores/postgres/postgres-log-store.js'
 import { describePostgresFailure, redactUrls } from '../stores/postgres/postgres-errors.js'
 import { changeSourcesTable, claimDuration, claimsTable, iso, progressBar, recordRow, recordRowsHeader, recordsTable } from './cli-output.js'
@@ -143,7 +143,7 @@ function fail(error: unknown): void {
   } else if (error instanceof ChangeSourcesError) {
     message = error.message
   } else {
-    message = `unexpected error: ${(error as Error)?.message ?? String(error)}`
+    message = `unexpected error: ${messageOf(error)}`
     if (process.env.CHANGESOURCES_DEBUG === '1') console.error(error)
   }
   // Every message passes here: a URL in it (an error's own text, a received value) loses its password.

@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   LocationLockedError,
   OpenFailedError,
+  messageOf,
 } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { LevelLogStore, type AnyLevel } from '../stores/level/level-log-store.js'
@@ -142,7 +143,7 @@ export class ChangeSources {
         store = await LevelLogStore.open(database, { sync, owned: location !== undefined, writer: true })
       } catch (error) {
         if (error instanceof ChangeSourcesError) throw error
-        throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+        throw new OpenFailedError(`reading the log failed: ${messageOf(error)}`, { cause: error })
       }
       return await ChangeSources.#openOn(store, now, snapshotEvery, async () => {
         try {
@@ -172,7 +173,7 @@ export class ChangeSources {
     } catch (error) {
       await release().catch(() => {})
       if (error instanceof ChangeSourcesError) throw error
-      throw new OpenFailedError(`reading the log failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+      throw new OpenFailedError(`reading the log failed: ${messageOf(error)}`, { cause: error })
     }
   }
 

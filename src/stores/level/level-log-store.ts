@@ -2,7 +2,7 @@
  * The embedded log store: one LevelDB database (or any abstract-level database), one key per record.
  */
 import type { AbstractLevel } from 'abstract-level'
-import { CorruptLogError, WriteRefusedError } from '../../errors.js'
+import { CorruptLogError, WriteRefusedError, messageOf } from '../../errors.js'
 import { reserveDatabase } from './open-locations.js'
 import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
 import { checkAppend } from '../store-checks.js'
@@ -223,7 +223,7 @@ export class LevelLogStore implements LogStore {
         this.#failedWrite = { error }
         throw error
       }
-      throw new Error(`reopening the database after a failed write failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+      throw new Error(`reopening the database after a failed write failed: ${messageOf(error)}`, { cause: error })
     }
     this.#inDoubtUpTo = 0
     this.#failedWrite = undefined
