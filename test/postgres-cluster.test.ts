@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources, ErrorCode, isChangeSourcesError, type ChangeSource } from '../src/index.js'
-import { eventually } from './helpers/backends.js'
 import { runs } from './helpers/long.js'
-import { checkConverged, MasterProcess } from './helpers/master-processes.js'
+import { checkConverged, MasterProcess, until } from './helpers/master-processes.js'
 import { dropSchema, testPostgres, withClient } from './helpers/postgres.js'
 
 const PROCESSES = 4
@@ -88,13 +87,7 @@ test('a master SIGKILLed while it holds claims: another deactivates it, every re
   ]
   // Without asking for it: the notification (or the periodic check) brings each process up to date.
   for (const master of others) {
-    let state: ChangeSource[] = []
-    const poll = setInterval(() => void master.request<ChangeSource[]>('state').then((answer) => (state = answer)), 20)
-    try {
-      await eventually(() => JSON.stringify(state) === JSON.stringify(expected), `${master.applicationName} to see the release`)
-    } finally {
-      clearInterval(poll)
-    }
+    await until(async () => JSON.stringify(await master.request('state')) === JSON.stringify(expected), `${master.applicationName} to see the release`)
   }
   const log = await checkConverged([deactivating, ...others], url, schema)
   const releases = log.filter((record) => record.type === 'MasterReleased')

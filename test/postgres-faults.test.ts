@@ -9,8 +9,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ErrorCode, type ChangeRecord, type ChangeSource } from '../src/index.js'
 import { eventually, settle } from './helpers/backends.js'
-import { checkConverged, MasterProcess, terminateBackends } from './helpers/master-processes.js'
-import { dropSchema, testPostgres, withClient } from './helpers/postgres.js'
+import { checkConverged, listenersOf, MasterProcess, terminateBackends, until } from './helpers/master-processes.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
 
 const PROCESSES = 3
 const POLL_MS = 100
@@ -149,26 +149,8 @@ test('a lost notification: the LISTEN connection killed, a record appended meanw
   for (let round = 1; round <= 5; round++) {
     assert.is(await terminateBackends(superuserUrl, reader.applicationName, "query LIKE 'LISTEN%'"), 1, 'the reader had one LISTEN connection')
     const id = await writer.request<number>('find', { name: `while deaf ${round}` })
-    let seen: ChangeSource[] = []
-    const poll = setInterval(() => void stateOf(reader).then((state) => (seen = state)), 20)
-    try {
-      await eventually(() => seen.some((source) => source.id === id), `the reader to learn of registration ${round}`)
-    } finally {
-      clearInterval(poll)
-    }
-    // The LISTEN connection comes back.
-    const listening = async (): Promise<number> =>
-      withClient(superuserUrl, async (client) => {
-        const result = await client.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
-          [reader.applicationName],
-        )
-        return result.rows[0]!.n
-      })
-    let listeners = 0
-    const deadline = Date.now() + 10_000
-    while ((listeners = await listening()) !== 1 && Date.now() < deadline) await settle(POLL_MS)
-    assert.is(listeners, 1, 'the reader listens again')
+    await until(async () => (await stateOf(reader)).some((source) => source.id === id), `the reader to learn of registration ${round}`)
+    await until(async () => (await listenersOf(superuserUrl, reader.applicationName)) === 1, 'the reader to listen again', 10_000, POLL_MS)
   }
   startLoops(context)
   await progress(masters, 2)

@@ -180,3 +180,23 @@ export async function terminateBackends(superuserUrl: string, prefix: string, wh
     return result.rows[0]!.n
   })
 }
+
+/** Waits until `condition()` resolves true, asking again every `everyMs`; fails after `timeoutMs`. */
+export async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
+  }
+}
+
+/** How many LISTEN connections a process (by application_name) has. */
+export async function listenersOf(superuserUrl: string, applicationName: string): Promise<number> {
+  return withClient(superuserUrl, async (client) => {
+    const result = await client.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+      [applicationName],
+    )
+    return result.rows[0]!.n
+  })
+}
