@@ -208,8 +208,12 @@ export class PostgresLogStore implements LogStore {
     if (this.#ownsPool) await this.#pool.end()
   }
 
-  #announce(head: number): void {
-    if (head <= this.#lastAnnounced) return
+  /**
+   * Tells the listeners of a head. The periodic check (`repeat`) tells a known head again: a
+   * listener may have failed to act on it (a catch-up whose read failed) and must not stay behind.
+   */
+  #announce(head: number, repeat = false): void {
+    if (head < this.#lastAnnounced || (head === this.#lastAnnounced && !repeat)) return
     this.#lastAnnounced = head
     for (const listener of this.#listeners) listener(head)
   }
@@ -218,7 +222,7 @@ export class PostgresLogStore implements LogStore {
     void this.#listen()
     this.#poll = setInterval(() => {
       this.head().then(
-        (head) => this.#announce(head),
+        (head) => this.#announce(head, true),
         () => {},
       )
     }, this.#pollIntervalMs)
@@ -259,7 +263,7 @@ export class PostgresLogStore implements LogStore {
         return
       }
       this.#listener = client
-      this.#announce(await this.head())
+      this.#announce(await this.head(), true)
     } catch {
       await client?.end().catch(() => {})
       this.#scheduleListen()

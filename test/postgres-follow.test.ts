@@ -1,0 +1,83 @@
+// How a process on PostgreSQL learns of others' records when its news is disturbed, on the test
+// run's real server: a head learnt while reads fail is not forgotten (the periodic check brings the
+// process up to date once reads work again), and the periodic check alone brings a process up to
+// date while its LISTEN connection cannot come back.
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ChangeSources } from '../src/index.js'
+import { eventually, settle } from './helpers/backends.js'
+import { checkConverged, listenersOf, MasterProcess, terminateBackends, until } from './helpers/master-processes.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
+import { TEST_ROLE } from './helpers/postgres-server.js'
+
+const POLL_MS = 50
+
+const test = suite('following other writers on PostgreSQL')
+
+test('a head learnt from a notification while reads fail is caught up to once reads work again', async () => {
+  const { url } = await testPostgres()
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  // One connection for the reader's queries: while the test holds it, its reads time out. Its
+  // LISTEN connection is its own, so the notification still arrives.
+  const readerPool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 100 })
+  readerPool.on('error', () => {})
+  const writer = await ChangeSources.open({ postgres: { connectionString: url, schema, pollIntervalMs: POLL_MS } })
+  const reader = await ChangeSources.open({ postgres: { pool: readerPool, schema, pollIntervalMs: POLL_MS } })
+  try {
+    await writer.findChangeSourceId('first')
+    await eventually(() => reader.head === 1, 'the reader to follow')
+    const held = await readerPool.connect()
+    try {
+      await writer.findChangeSourceId('second')
+      // Notifications, catch-ups that time out, periodic checks that time out.
+      await settle(6 * POLL_MS)
+      assert.is(reader.head, 1, 'the reader could not read meanwhile')
+    } finally {
+      held.release()
+    }
+    await eventually(() => reader.head === 2, 'the reader to catch up by itself once it can read', 5000)
+    assert.equal(await reader.getChangeSource(2), { id: 2, name: 'second', masterid: null })
+  } finally {
+    await reader.close()
+    await writer.close()
+    await readerPool.end()
+    await dropSchema(schema)
+  }
+})
+
+test('while its LISTEN connection cannot come back, the periodic check alone brings a process up to date', async () => {
+  const { url, superuserUrl } = await testPostgres()
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  const masters = await MasterProcess.start(2, { connectionString: url, schema, pollIntervalMs: POLL_MS }, `follow-${schema}`)
+  const [writer, reader] = masters as [MasterProcess, MasterProcess]
+  const listening = (): Promise<number> => listenersOf(superuserUrl, reader.applicationName)
+  const superuser = new pg.Client({ connectionString: superuserUrl })
+  await superuser.connect()
+  try {
+    await writer.request('find', { name: 'before' })
+    await reader.request('catchUp')
+    // No new connection for the test role from now on; the connections open stay. The reader's
+    // LISTEN connection is killed and cannot come back, so no notification reaches it.
+    const open = await superuser.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [TEST_ROLE])
+    await superuser.query(`ALTER ROLE ${TEST_ROLE} CONNECTION LIMIT ${open.rows[0]!.n - 1}`)
+    try {
+      assert.is(await terminateBackends(superuserUrl, reader.applicationName, "query LIKE 'LISTEN%'"), 1, 'the reader had one LISTEN connection')
+      const id = await writer.request<number>('find', { name: 'while deaf' })
+      await until(async () => (await reader.request<Array<{ id: number }>>('state')).some((source) => source.id === id), 'the reader to learn of it')
+      assert.is(await listening(), 0, 'the reader learnt of it without a LISTEN connection')
+    } finally {
+      await superuser.query(`ALTER ROLE ${TEST_ROLE} CONNECTION LIMIT -1`)
+    }
+    await until(async () => (await listening()) === 1, 'the reader to listen again', 10_000, POLL_MS)
+    await writer.request('find', { name: 'after' })
+    await checkConverged(masters, url, schema)
+  } finally {
+    await superuser.end()
+    await Promise.all(masters.map((master) => master.close()))
+    await dropSchema(schema)
+  }
+})
+
+test.run()
