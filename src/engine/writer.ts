@@ -17,7 +17,7 @@ import { decide } from '../domain/decide.js'
 import { AppendConflictError, ChangeSourcesError, CorruptLogError, ReadFailedError, WriteFailedError, WriteOutcomeUnknownError, WriteRefusedError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord, produceState } from '../domain/evolve.js'
-import type { LogStore } from '../stores/log-store.js'
+import type { LogStore, StoredEntry } from '../stores/log-store.js'
 import type { ChangeSourcesState } from '../domain/projection.js'
 import { checkedRecord, encodeRecord, stampEvent } from '../log/record-codec.js'
 
@@ -31,6 +31,13 @@ interface Pending {
   readonly command: Command
   readonly resolve: (outcome: Outcome) => void
   readonly reject: (error: unknown) => void
+}
+
+/** A batch decided against a state: the state after it, its records, and each command's outcome. */
+interface DecidedBatch {
+  readonly working: ChangeSourcesState
+  readonly appended: readonly ChangeRecord[]
+  readonly settled: ReadonlyArray<readonly ChangeRecord[] | ChangeSourcesError>
 }
 
 /** A request to fold the records up to the store's head: `head` when known, else asked of the store. */
@@ -48,7 +55,12 @@ const MAX_COMMANDS_PER_BATCH = 4096
 const MAX_ATTEMPTS = 64
 // After the second loss in a row a batch waits a random while before it tries again, up to this
 // long: writers that retry at once keep meeting at the same head.
-const MAX_BACKOFF_MS = 50
+const MAX_BACKOFF_MS = 20
+// Losses in a row before a batch backs off, where the store offers no turn: the first retries go at
+// once, with the missed records the store brought back, when a retry is least likely to be stale.
+const BACK_OFF_FROM = 8
+// Losses in a row before a batch takes a turn, where the store offers one.
+const TURN_AFTER = 16
 
 export class Writer {
   #state: ChangeSourcesState
@@ -152,44 +164,64 @@ export class Writer {
 
   async #writeBatch(batch: readonly Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const base = this.#state
-      const { working, appended, settled } = this.#decideBatch(base, batch)
+      // A batch that keeps losing takes a turn where the store offers one: the others' appends wait
+      // while it catches up and appends, so that a writer whose rivals never pause cannot starve.
+      const turn = attempt > TURN_AFTER && this.#store.takeTurn !== undefined ? await this.#store.takeTurn() : undefined
       let lostTo: number | undefined
-      if (appended.length > 0) {
-        let outcome
-        try {
-          outcome = await this.#store.append(
-            appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
-            base.seq,
-          )
-        } catch (cause) {
-          // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
-          // and every command of the batch fails, including those whose answer leaned on another's.
-          const failure = cause instanceof WriteRefusedError || cause instanceof WriteOutcomeUnknownError ? cause : new WriteFailedError({ cause })
-          for (const pending of batch) pending.reject(failure)
-          return
+      let missed: readonly StoredEntry[] | undefined
+      let decided: DecidedBatch
+      let base: ChangeSourcesState
+      try {
+        if (turn !== undefined) await this.#catchUpTo(await turn.head())
+        base = this.#state
+        decided = this.#decideBatch(base, batch)
+        if (decided.appended.length > 0) {
+          let outcome
+          try {
+            outcome = await (turn ?? this.#store).append(
+              decided.appended.map((record) => ({ seq: record.seq, value: encodeRecord(record) })),
+              base.seq,
+            )
+          } catch (cause) {
+            // Nothing of this batch is in the log, so none of it may be seen: the state stays at `base`
+            // and every command of the batch fails, including those whose answer leaned on another's.
+            const failure = cause instanceof WriteRefusedError || cause instanceof WriteOutcomeUnknownError ? cause : new WriteFailedError({ cause })
+            for (const pending of batch) pending.reject(failure)
+            return
+          }
+          if (!outcome.appended) {
+            lostTo = outcome.head
+            missed = outcome.missed
+          }
+        } else if (this.#store.writers === 'many' && turn === undefined) {
+          // A refusal or a no-op must hold against the log, not against a state that others moved on.
+          const head = await this.#storeHead()
+          if (head > base.seq) lostTo = head
         }
-        if (!outcome.appended) lostTo = outcome.head
-      } else if (this.#store.writers === 'many') {
-        // A refusal or a no-op must hold against the log, not against a state that others moved on.
-        const head = await this.#storeHead()
-        if (head > base.seq) lostTo = head
+      } finally {
+        await turn?.release()
       }
       if (lostTo !== undefined) {
         if (lostTo <= base.seq) throw new CorruptLogError(base.seq, `the store's head went back to seq ${lostTo}`)
-        await this.#catchUpTo(lostTo)
+        if (this.#store.takeTurn === undefined && attempt >= BACK_OFF_FROM && attempt < MAX_ATTEMPTS) {
+          // Wait, then catch up to the head as it is after the wait: a state caught up before it
+          // would be stale again by the time the batch is tried.
+          await backOff(attempt)
+          lostTo = Math.max(lostTo, await this.#storeHead())
+          missed = undefined
+        }
+        await this.#catchUpTo(lostTo, missed)
         if (attempt === MAX_ATTEMPTS) throw new AppendConflictError(base.seq, lostTo)
-        if (attempt >= 2) await backOff(attempt)
         continue
       }
-      if (appended.length > 0) this.#state = working
-      this.#settle(batch, settled, working, appended)
+      if (decided.appended.length > 0) this.#state = decided.working
+      this.#settle(batch, decided.settled, decided.working, decided.appended)
       return
     }
   }
 
   /** One recipe for the whole batch: each command is decided against the draft that the commands before it left; `base` stays. */
-  #decideBatch(base: ChangeSourcesState, batch: readonly Pending[]) {
+  #decideBatch(base: ChangeSourcesState, batch: readonly Pending[]): DecidedBatch {
     const timestamp = this.#now()
     const settled: Array<readonly ChangeRecord[] | ChangeSourcesError> = []
     const appended: ChangeRecord[] = []
@@ -239,36 +271,42 @@ export class Writer {
    * Folds the records after the state up to `head`, each checked as open checks it (seq, version,
    * hash chain, rules), and publishes them: others' records are records like ours.
    */
-  async #catchUpTo(head: number): Promise<number> {
+  async #catchUpTo(head: number, missed?: readonly StoredEntry[]): Promise<number> {
     if (head <= this.#state.seq) return this.#state.seq
     try {
-      for await (const chunk of this.#store.read({ from: this.#state.seq + 1, to: head })) {
-        const records: ChangeRecord[] = []
-        const next = produceState(this.#state, (draft) => {
-          for (const entry of chunk) {
-            const record = checkedRecord(draft, entry)
-            applyRecord(draft, record)
-            records.push(record)
-          }
-        })
-        if (records.length === 0) continue
-        this.#state = next
-        try {
-          this.#publish(records)
-        } finally {
-          this.#committed?.(next, records)
-        }
-      }
+      // The entries a lost append brought back, when they follow the state: no read needed for them.
+      if (missed !== undefined && missed.length > 0 && missed[0]!.seq === this.#state.seq + 1) this.#foldIn(missed)
+      if (head <= this.#state.seq) return this.#state.seq
+      for await (const chunk of this.#store.read({ from: this.#state.seq + 1, to: head })) this.#foldIn(chunk)
     } catch (error) {
       throw error instanceof ChangeSourcesError ? error : new ReadFailedError({ cause: error })
     }
     if (this.#state.seq < head) throw new CorruptLogError(this.#state.seq + 1, `the record is missing (the store's head is seq ${head})`)
     return this.#state.seq
   }
+
+  /** Folds in stored entries that follow the state, each checked, and publishes them. */
+  #foldIn(chunk: readonly StoredEntry[]): void {
+    const records: ChangeRecord[] = []
+    const next = produceState(this.#state, (draft) => {
+      for (const entry of chunk) {
+        const record = checkedRecord(draft, entry)
+        applyRecord(draft, record)
+        records.push(record)
+      }
+    })
+    if (records.length === 0) return
+    this.#state = next
+    try {
+      this.#publish(records)
+    } finally {
+      this.#committed?.(next, records)
+    }
+  }
 }
 
 /** A random wait that grows with the losses in a row (full jitter), so that racing writers spread out. */
 function backOff(attempt: number): Promise<void> {
-  const ceiling = Math.min(MAX_BACKOFF_MS, 2 ** (attempt - 2))
+  const ceiling = Math.min(MAX_BACKOFF_MS, 2 ** (attempt - BACK_OFF_FROM))
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling))
 }

@@ -26,8 +26,24 @@ export interface StoredSnapshotPart {
   readonly value: string
 }
 
-/** What an append did: stored every entry, or none because the log's head was not the one expected. */
-export type AppendOutcome = { readonly appended: true } | { readonly appended: false; readonly head: number }
+/**
+ * What an append did: stored every entry, or none because the log's head was not the one expected.
+ * A store may bring back the entries after the expected head that it read in the same round trip
+ * (`missed`, from expectedHead + 1 on, in seq order, possibly fewer than up to `head`), which spares
+ * the loser a read before it tries again.
+ */
+export type AppendOutcome =
+  | { readonly appended: true }
+  | { readonly appended: false; readonly head: number; readonly missed?: readonly StoredEntry[] }
+
+/** A turn taken with `takeTurn()`: appends made through it are the only ones until it is released. */
+export interface AppendTurn {
+  /** The head while the turn is held: it does not move but by this turn's appends. */
+  head(): Promise<number>
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome>
+  /** Ends the turn (also after a failure); idempotent. */
+  release(): Promise<void>
+}
 
 export interface LogStore {
   /**
@@ -60,6 +76,13 @@ export interface LogStore {
    * with a single writer need not implement it.
    */
   onAppended?(listener: (head: number) => void): () => void
+  /**
+   * For a writer that keeps losing the race: holds back every other writer's appends until
+   * `release()`, so that the append made through the turn, after the writer caught up, cannot
+   * lose. Must not hold them back for long if this process stops (a timeout on the server).
+   * Stores of a single writer, and stores whose writers never starve, need not implement it.
+   */
+  takeTurn?(): Promise<AppendTurn>
   /**
    * Stores snapshot parts in one atomic write, replacing (or, for a null value, deleting) the parts
    * of the same names. It need not be durable: a snapshot that a crash loses is only a longer open.

@@ -7,7 +7,7 @@
  */
 import pg from 'pg'
 import { InvalidArgumentError, OpenFailedError, WriteOutcomeUnknownError } from '../../errors.js'
-import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
+import type { AppendOutcome, AppendTurn, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
 import { checkAppend } from '../store-checks.js'
 import { describePostgresFailure, isConnectionFailure } from './postgres-errors.js'
 import { createSchema, type SchemaNames } from './postgres-schema.js'
@@ -24,6 +24,12 @@ export interface PostgresOptions {
   schema?: string
   /** How often the head is checked besides notifications, in milliseconds (default 1000). */
   pollIntervalMs?: number
+  /**
+   * How long a process that took its turn (after losing the race again and again) may hold back
+   * the others' appends while it does nothing, in milliseconds (default 5000): the server ends a
+   * stopped process's turn after this long.
+   */
+  turnTimeoutMs?: number
   /** Any other `pg` pool option (host, port, user, password, ssl, …). */
   [option: string]: unknown
 }
@@ -36,6 +42,7 @@ export class PostgresLogStore implements LogStore {
   readonly #sync: boolean
   readonly #listeners = new Set<(head: number) => void>()
   readonly #pollIntervalMs: number
+  readonly #turnTimeoutMs: number
   #listener: pg.Client | undefined
   #poll: NodeJS.Timeout | undefined
   #reconnect: NodeJS.Timeout | undefined
@@ -44,7 +51,8 @@ export class PostgresLogStore implements LogStore {
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number } | undefined
   #closed = false
 
-  private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number) {
+  private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
+    this.#turnTimeoutMs = turnTimeoutMs
     this.#pool = pool
     this.#ownsPool = ownsPool
     this.#names = names
@@ -54,7 +62,7 @@ export class PostgresLogStore implements LogStore {
 
   /** Connects, creates the schema on first use (in one transaction), and starts listening. */
   static async open(options: PostgresOptions, settings: { sync: boolean }): Promise<PostgresLogStore> {
-    const { pool: given, schema, pollIntervalMs, ...poolOptions } = checkPostgresOptions(options)
+    const { pool: given, schema, pollIntervalMs, turnTimeoutMs, ...poolOptions } = checkPostgresOptions(options)
     const pool = given ?? new pg.Pool({ max: 4, ...poolOptions })
     // An idle client that loses its connection must not crash the process.
     if (given === undefined) pool.on('error', () => {})
@@ -66,7 +74,7 @@ export class PostgresLogStore implements LogStore {
       if (error instanceof OpenFailedError) throw error
       throw new OpenFailedError(`the PostgreSQL log could not be opened: ${describePostgresFailure(error)}`, { cause: error })
     }
-    const store = new PostgresLogStore(pool, given === undefined, names, settings.sync, pollIntervalMs)
+    const store = new PostgresLogStore(pool, given === undefined, names, settings.sync, pollIntervalMs, turnTimeoutMs)
     store.#lastAnnounced = await store.head().catch(() => 0)
     return store
   }
@@ -97,27 +105,96 @@ export class PostgresLogStore implements LogStore {
     }
   }
 
-  async append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
+  append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
     checkAppend(entries, expectedHead)
+    return this.#append(this.#pool, entries, expectedHead, false)
+  }
+
+  /**
+   * Takes the turn lock: every other writer's append waits for its shared hold until this one
+   * commits. A process stopped while it holds the turn loses its session to the server after
+   * `turnTimeoutMs`, and the others go on.
+   */
+  async takeTurn(): Promise<AppendTurn> {
+    const client = await this.#pool.connect()
+    // A turn the server ends (its timeout, a restart) errors its connection: that must not crash
+    // the process, and the connection must not go back to the pool.
+    let broken: unknown
+    const onError = (error: unknown): void => {
+      broken ??= error
+    }
+    client.on('error', onError)
+    let head: number
+    try {
+      // One round trip: the lock's key is a number this store computed, the rest constants.
+      const results = (await client.query(
+        `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${this.#turnTimeoutMs}; ` +
+          `SELECT pg_advisory_xact_lock(${this.#names.turnKey}); SELECT coalesce(max(seq), 0) AS head FROM ${this.#names.log}`,
+      )) as unknown as pg.QueryResult<{ head: string }>[]
+      head = Number(results[results.length - 1]!.rows[0]!.head)
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      client.off('error', onError)
+      client.release(true)
+      throw error
+    }
+    let open = true
+    const finish = async (rollback: boolean): Promise<void> => {
+      if (!open) return
+      open = false
+      if (rollback && broken === undefined) await client.query('ROLLBACK').catch(() => {})
+      client.off('error', onError)
+      client.release(broken === undefined ? undefined : true)
+    }
+    return {
+      head: async () => head,
+      append: async (entries, expectedHead) => {
+        checkAppend(entries, expectedHead)
+        let committed = false
+        try {
+          // Its commit ends the turn: the batch is acknowledged only once committed.
+          const outcome = await this.#append(client, entries, expectedHead, true)
+          committed = true
+          return outcome
+        } finally {
+          // A turn never goes back to the pool with its transaction, and so its lock, still open.
+          await finish(!committed)
+        }
+      },
+      release: () => finish(true),
+    }
+  }
+
+  async #append(on: pg.Pool | pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number, inTurn: boolean): Promise<AppendOutcome> {
     if (this.#inDoubt !== undefined) await this.#settleDoubt()
     if (entries.length === 0) return (await this.head()) === expectedHead ? APPENDED : { appended: false, head: await this.head() }
-    let inserted: number
+    let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
     try {
-      // One statement, so one implicit transaction: the head check, the rows, the notification
-      // (sent on commit) and the commit's durability setting go together.
-      const result = await this.#pool.query<{ inserted: number }>(
-        `WITH durability AS (SELECT set_config('synchronous_commit', $4, true)),
+      // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
+      // head check, the rows, the notification (sent on commit, only when rows were written) and
+      // the commit's durability go together. When the head has moved, it brings back what this
+      // writer missed, read in the same trip.
+      const result = await on.query<{ inserted: number | null; seq: string | null; value: string | null }>(
+        `WITH turn AS (SELECT pg_advisory_xact_lock_shared($6) AS held),
+              durability AS (SELECT set_config('synchronous_commit', $4, true) AS setting),
               written AS (
                 INSERT INTO ${this.#names.log} (seq, value)
-                SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+                SELECT seq, value FROM turn, unnest($1::bigint[], $2::text[]) AS entry(seq, value)
                 WHERE (SELECT coalesce(max(seq), 0) FROM ${this.#names.log}) = $3
-                RETURNING seq)
-         SELECT count(*)::int AS inserted, pg_notify($5, coalesce(max(seq), 0)::text)
-         FROM written, durability`,
-        [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel],
+                RETURNING seq),
+              outcome AS (SELECT count(*)::int AS inserted, max(seq) AS last FROM written, durability)
+         (SELECT inserted, CASE WHEN inserted > 0 THEN length(pg_notify($5, last::text)::text) END AS notified,
+                 NULL::bigint AS seq, NULL::text AS value
+          FROM outcome)
+         UNION ALL
+         (SELECT NULL, NULL, seq, value FROM ${this.#names.log}
+          WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
+        [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel, this.#names.turnKey],
       )
-      inserted = result.rows[0]?.inserted ?? 0
+      if (inTurn) await (on as pg.PoolClient).query('COMMIT')
+      rows = result.rows
     } catch (error) {
+      if (inTurn) await (on as pg.PoolClient).query('ROLLBACK').catch(() => {})
       if ((error as { code?: unknown }).code === '23505') return { appended: false, head: await this.head() }
       if (isConnectionFailure(error)) {
         // The commit may or may not have happened: find out now if the database answers, else later.
@@ -132,8 +209,11 @@ export class PostgresLogStore implements LogStore {
       }
       throw error
     }
+    const inserted = rows.find((row) => row.inserted !== null)?.inserted ?? 0
     if (inserted === entries.length) return APPENDED
-    return { appended: false, head: await this.head() }
+    const missed = rows.filter((row) => row.seq !== null).map((row) => ({ seq: Number(row.seq), value: row.value! }))
+    if (missed.length === 0) return { appended: false, head: await this.head() }
+    return { appended: false, head: missed[missed.length - 1]!.seq, missed }
   }
 
   /**
@@ -282,9 +362,12 @@ export class PostgresLogStore implements LogStore {
   }
 }
 
-function checkPostgresOptions(options: unknown): PostgresOptions & { schema: string; pollIntervalMs: number } {
+function checkPostgresOptions(options: unknown): PostgresOptions & { schema: string; pollIntervalMs: number; turnTimeoutMs: number } {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options.postgres', 'an object of pg connection options', options)
-  const { schema = 'changesources', pollIntervalMs = 1000, pool, connectionString } = options as PostgresOptions
+  const { schema = 'changesources', pollIntervalMs = 1000, turnTimeoutMs = 5000, pool, connectionString } = options as PostgresOptions
+  if (typeof turnTimeoutMs !== 'number' || !Number.isSafeInteger(turnTimeoutMs) || turnTimeoutMs < 100) {
+    throw new InvalidArgumentError('options.postgres.turnTimeoutMs', 'a whole number of milliseconds, at least 100', turnTimeoutMs)
+  }
   if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new InvalidArgumentError('options.postgres.schema', 'a lower-case PostgreSQL identifier (letters, digits, _)', schema)
   }
@@ -295,5 +378,5 @@ function checkPostgresOptions(options: unknown): PostgresOptions & { schema: str
   if (connectionString !== undefined && (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString))) {
     throw new InvalidArgumentError('options.postgres.connectionString', 'a postgres:// URL', 'a string that is not one')
   }
-  return { ...(options as PostgresOptions), schema, pollIntervalMs }
+  return { ...(options as PostgresOptions), schema, pollIntervalMs, turnTimeoutMs }
 }

@@ -18,12 +18,22 @@ export interface SchemaNames {
   /** The notification channel, as pg_notify takes it and as LISTEN takes it (quoted). */
   readonly channel: string
   readonly channelIdentifier: string
+  /** The advisory lock of appends: held shared by every append, exclusively by a turn. */
+  readonly turnKey: string
 }
 
 export function schemaNames(schema: string): SchemaNames {
   const quoted = `"${schema}"`
   const channel = `changesources_${schema}`
-  return { schema, log: `${quoted}.log`, snapshot: `${quoted}.snapshot`, meta: `${quoted}.meta`, channel, channelIdentifier: `"${channel}"` }
+  return {
+    schema,
+    log: `${quoted}.log`,
+    snapshot: `${quoted}.snapshot`,
+    meta: `${quoted}.meta`,
+    channel,
+    channelIdentifier: `"${channel}"`,
+    turnKey: String(lockKey(`changesources-turn:${schema}`)),
+  }
 }
 
 export async function createSchema(pool: pg.Pool, schema: string): Promise<SchemaNames> {
@@ -60,4 +70,11 @@ export async function createSchema(pool: pg.Pool, schema: string): Promise<Schem
   } finally {
     client.release()
   }
+}
+
+/** A 53-bit key for an advisory lock, from FNV-1a over the name (its text is ours: a checked schema name). */
+function lockKey(name: string): number {
+  let hash = 0xcbf29ce484222325n
+  for (const byte of Buffer.from(name, 'utf8')) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn
+  return Number(hash & 0x1fffffffffffffn)
 }

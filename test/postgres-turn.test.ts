@@ -1,0 +1,73 @@
+// Turns on PostgreSQL: a writer that keeps losing the race takes a turn, which holds back every
+// other writer's appends until its own commits; a turn left by a stopped process is ended by the
+// server after turnTimeoutMs, and the others go on.
+import { randomBytes } from 'node:crypto'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { StoredEntry } from '../src/index.js'
+import { PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
+
+const test = suite<{ stores: PostgresLogStore[]; schema: string; open(options?: object): Promise<PostgresLogStore> }>('turns on PostgreSQL')
+test.before.each(async (context) => {
+  const { url } = await testPostgres()
+  context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  context.stores = []
+  context.open = async (options = {}) => {
+    const store = await PostgresLogStore.open({ connectionString: url, schema: context.schema, ...options }, { sync: true })
+    context.stores.push(store)
+    return store
+  }
+})
+test.after.each(async ({ stores, schema }) => {
+  for (const store of stores) await store.close()
+  await dropSchema(schema)
+})
+
+const entry = (seq: number, value = `v${seq}`): StoredEntry => ({ seq, value })
+
+test("a turn holds back another writer's append until the turn's own append commits, and cannot lose", async ({ open }) => {
+  const [mine, theirs] = [await open(), await open()]
+  await mine.append([entry(1)], 0)
+  const turn = await mine.takeTurn()
+  assert.is(await turn.head(), 1)
+  let theirsSettled = false
+  const racing = theirs.append([entry(2, 'theirs')], 1).then((outcome) => {
+    theirsSettled = true
+    return outcome
+  })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.is(theirsSettled, false, "the other writer's append waits while the turn is held")
+  assert.equal(await turn.append([entry(2, 'mine')], 1), { appended: true })
+  const outcome = await racing
+  assert.is(outcome.appended, false, 'the waiting append then loses to the turn')
+  const stored: StoredEntry[] = []
+  for await (const chunk of mine.read({ from: 1 })) stored.push(...chunk.map(({ seq, value }) => ({ seq, value })))
+  assert.equal(stored, [entry(1), entry(2, 'mine')])
+})
+
+test('a turn released without an append holds nothing back', async ({ open }) => {
+  const [mine, theirs] = [await open(), await open()]
+  const turn = await mine.takeTurn()
+  await turn.release()
+  assert.equal(await theirs.append([entry(1)], 0), { appended: true })
+})
+
+test('a turn its process abandons (stopped, holding it) is ended by the server after turnTimeoutMs; the others go on', async ({ open }) => {
+  const [stopped, other] = [await open({ turnTimeoutMs: 300 }), await open()]
+  const turn = await stopped.takeTurn()
+  // Neither appended to nor released for a while, as by a process stopped while it held the turn.
+  const started = Date.now()
+  assert.equal(await other.append([entry(1)], 0), { appended: true })
+  assert.ok(Date.now() - started >= 200, 'the append waited for the turn to be ended')
+  // The process resumes: its turn is gone, so its append fails and stores nothing.
+  const failed = await turn.append([entry(2, 'stale')], 1).then(
+    () => undefined,
+    (error: unknown) => error,
+  )
+  assert.ok(failed !== undefined, "the stopped process's append through its ended turn fails")
+  assert.is(await other.head(), 1, 'and stores nothing')
+  assert.equal(await stopped.append([entry(2)], 1), { appended: true }, 'the store goes on with a new connection')
+})
+
+test.run()
