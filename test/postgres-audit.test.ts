@@ -72,3 +72,56 @@ test('a record changed in the table is found by verify, which names its seq; the
 })
 
 test.run()
+
+const readers = suite<{ url: string; schema: string }>('audits on PostgreSQL create nothing', { url: '', schema: '' })
+readers.before.each(async (context) => {
+  context.url = (await testPostgres()).url
+  context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+})
+readers.after.each(async ({ schema }) => {
+  await dropSchema(schema)
+})
+
+readers('an audit of a schema without a log is CHANGESOURCES_NOT_FOUND, and the schema is not created', async ({ url, schema }) => {
+  const error = await AuditLog.open({ postgres: { connectionString: url, schema } }).then(
+    (audit) => audit.close().then(() => undefined),
+    (reason: unknown) => reason,
+  )
+  assert.is((error as { code?: string })?.code, 'CHANGESOURCES_NOT_FOUND')
+  const found = await withClient(url, (client) => client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]))
+  assert.is(found.rowCount, 0, 'no schema was created')
+})
+
+readers('a role that may only read can audit a log', async ({ url, schema }) => {
+  const { superuserUrl } = await testPostgres()
+  const cs = await ChangeSources.open({ postgres: { connectionString: url, schema } })
+  await cs.findChangeSourceId('a')
+  await cs.close()
+  const role = `${schema}_reader`
+  const password = randomBytes(8).toString('hex')
+  await withClient(superuserUrl, async (client) => {
+    await client.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`)
+    await client.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`)
+    await client.query(`GRANT CONNECT ON DATABASE "${new URL(url).pathname.slice(1)}" TO "${role}"`)
+  })
+  try {
+    const readerUrl = new URL(url)
+    readerUrl.username = role
+    readerUrl.password = password
+    const audit = await AuditLog.open({ postgres: { connectionString: readerUrl.toString(), schema } })
+    try {
+      const report = await audit.verify()
+      assert.equal({ ok: report.ok, length: report.ok ? report.length : undefined }, { ok: true, length: 1 })
+    } finally {
+      await audit.close()
+    }
+  } finally {
+    await withClient(superuserUrl, async (client) => {
+      await client.query(`DROP OWNED BY "${role}"`)
+      await client.query(`DROP ROLE "${role}"`)
+    })
+  }
+})
+
+readers.run()

@@ -131,7 +131,8 @@ export class AuditLog {
     const { location, db, store, postgres, copy, onProgress } = readOwn(options, 'options', ['location', 'db', 'store', 'postgres', 'copy', 'onProgress'])
     const progress = checkOptions(location, db, copy, onProgress, store, postgres)
     if (store !== undefined) return AuditLog.#over(checkStore(store, 'options.store'), progress, async () => {}, false)
-    if (postgres !== undefined) return AuditLog.#over(await PostgresLogStore.open(postgres as PostgresOptions, { sync: true }), progress, async () => {})
+    // An audit creates nothing: a role that may only read is enough.
+    if (postgres !== undefined) return AuditLog.#over(await PostgresLogStore.open(postgres as PostgresOptions, { sync: true, create: false }), progress, async () => {})
     if (db !== undefined) {
       const database = db as AnyLevel
       await database.open()

@@ -375,7 +375,7 @@ program
         )
       }
       await checkPostgresLogExists(location)
-      const store = await PostgresLogStore.open(location.postgres, { sync: true })
+      const store = await PostgresLogStore.open(location.postgres, { sync: true, create: false })
       let stop = (): void => {}
       const stopped = new Promise<void>((resolve) => (stop = resolve))
       let following: Promise<void> = Promise.resolve()

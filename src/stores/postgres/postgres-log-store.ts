@@ -6,11 +6,11 @@
  * process behind.
  */
 import pg from 'pg'
-import { InvalidArgumentError, OpenFailedError, WriteOutcomeUnknownError } from '../../errors.js'
+import { InvalidArgumentError, LocationNotFoundError, OpenFailedError, WriteOutcomeUnknownError } from '../../errors.js'
 import type { AppendOutcome, AppendTurn, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../log-store.js'
 import { checkAppend } from '../store-checks.js'
 import { describePostgresFailure, isConnectionFailure } from './postgres-errors.js'
-import { createSchema, type SchemaNames } from './postgres-schema.js'
+import { createSchema, existingSchema, type SchemaNames } from './postgres-schema.js'
 
 const READ_CHUNK = 1000
 const APPENDED: AppendOutcome = Object.freeze({ appended: true })
@@ -60,18 +60,21 @@ export class PostgresLogStore implements LogStore {
     this.#pollIntervalMs = pollIntervalMs
   }
 
-  /** Connects, creates the schema on first use (in one transaction), and starts listening. */
-  static async open(options: PostgresOptions, settings: { sync: boolean }): Promise<PostgresLogStore> {
+  /**
+   * Connects, and creates the schema on first use (in one transaction). `create: false` (for a
+   * reader) creates nothing: a schema without a log is LocationNotFoundError.
+   */
+  static async open(options: PostgresOptions, settings: { sync: boolean; create?: boolean }): Promise<PostgresLogStore> {
     const { pool: given, schema, pollIntervalMs, turnTimeoutMs, ...poolOptions } = checkPostgresOptions(options)
     const pool = given ?? new pg.Pool({ max: 4, ...poolOptions })
     // An idle client that loses its connection must not crash the process.
     if (given === undefined) pool.on('error', () => {})
     let names: SchemaNames
     try {
-      names = await createSchema(pool, schema)
+      names = settings.create === false ? await existingSchema(pool, schema) : await createSchema(pool, schema)
     } catch (error) {
       if (given === undefined) await pool.end().catch(() => {})
-      if (error instanceof OpenFailedError) throw error
+      if (error instanceof OpenFailedError || error instanceof LocationNotFoundError) throw error
       throw new OpenFailedError(`the PostgreSQL log could not be opened: ${describePostgresFailure(error)}`, { cause: error })
     }
     const store = new PostgresLogStore(pool, given === undefined, names, settings.sync, pollIntervalMs, turnTimeoutMs)

@@ -4,7 +4,7 @@
  * are quoted; every value is a parameter.
  */
 import type pg from 'pg'
-import { OpenFailedError } from '../../errors.js'
+import { LocationNotFoundError, OpenFailedError } from '../../errors.js'
 
 /** The version of the tables this code writes and reads. */
 export const POSTGRES_SCHEMA_VERSION = 1
@@ -55,13 +55,7 @@ export async function createSchema(pool: pg.Pool, schema: string): Promise<Schem
     await client.query(`CREATE TABLE IF NOT EXISTS ${names.snapshot} (name text COLLATE "C" PRIMARY KEY, value text NOT NULL)`)
     await client.query(`INSERT INTO ${names.meta} (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO NOTHING`, [String(POSTGRES_SCHEMA_VERSION)])
     const found = await client.query<{ value: string }>(`SELECT value FROM ${names.meta} WHERE key = 'schema_version'`)
-    const version = Number(found.rows[0]?.value)
-    if (version !== POSTGRES_SCHEMA_VERSION) {
-      throw new OpenFailedError(
-        `the PostgreSQL schema "${schema}" has tables of version ${found.rows[0]?.value}, which this version of changesources ` +
-          `(tables of version ${POSTGRES_SCHEMA_VERSION}) cannot use; nothing was changed`,
-      )
-    }
+    checkVersion(schema, found.rows[0]?.value)
     await client.query('COMMIT')
     return names
   } catch (error) {
@@ -77,4 +71,28 @@ function lockKey(name: string): number {
   let hash = 0xcbf29ce484222325n
   for (const byte of Buffer.from(name, 'utf8')) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn
   return Number(hash & 0x1fffffffffffffn)
+}
+
+/**
+ * The tables of an existing log, for a reader (an audit): nothing is created, and a role that may
+ * only read is enough. A schema without them is LocationNotFoundError.
+ */
+export async function existingSchema(pool: pg.Pool, schema: string): Promise<SchemaNames> {
+  const names = schemaNames(schema)
+  const found = await pool.query<{ meta: string | null }>('SELECT to_regclass($1) AS meta', [names.meta])
+  if (found.rows[0]?.meta === null || found.rows[0]?.meta === undefined) {
+    throw new LocationNotFoundError(`the PostgreSQL schema "${schema}"`)
+  }
+  const version = await pool.query<{ value: string }>(`SELECT value FROM ${names.meta} WHERE key = 'schema_version'`)
+  checkVersion(schema, version.rows[0]?.value)
+  return names
+}
+
+function checkVersion(schema: string, found: string | undefined): void {
+  if (Number(found) !== POSTGRES_SCHEMA_VERSION) {
+    throw new OpenFailedError(
+      `the PostgreSQL schema "${schema}" has tables of version ${found}, which this version of changesources ` +
+        `(tables of version ${POSTGRES_SCHEMA_VERSION}) cannot use; nothing was changed`,
+    )
+  }
 }
