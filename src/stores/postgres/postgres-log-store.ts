@@ -14,6 +14,8 @@ import { createSchema, existingSchema, type SchemaNames } from './postgres-schem
 
 const READ_CHUNK = 1000
 const APPENDED: AppendOutcome = Object.freeze({ appended: true })
+// How long the server process of a lost connection may take to go before an outcome is unknown.
+const BACKEND_GONE_WITHIN_MS = 2000
 
 export interface PostgresOptions {
   /** A `postgres://` URL. Give this, other `pg` pool options, or `pool`. */
@@ -48,7 +50,7 @@ export class PostgresLogStore implements LogStore {
   #reconnect: NodeJS.Timeout | undefined
   #lastAnnounced = 0
   /** An append whose commit was cut off: whether it is stored is found out before the next append. */
-  #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number } | undefined
+  #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
@@ -171,13 +173,22 @@ export class PostgresLogStore implements LogStore {
   async #append(on: pg.Pool | pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number, inTurn: boolean): Promise<AppendOutcome> {
     if (this.#inDoubt !== undefined) await this.#settleDoubt()
     if (entries.length === 0) return (await this.head()) === expectedHead ? APPENDED : { appended: false, head: await this.head() }
+    // A connection of its own (outside a turn), so that its server process is known: if the
+    // connection is lost, the outcome is asked only once that process has gone.
+    const client = inTurn ? (on as pg.PoolClient) : await this.#pool.connect()
+    const backend = (client as unknown as { processID: number | null }).processID
+    let connectionLost = false
+    const onError = (): void => {
+      connectionLost = true
+    }
+    if (!inTurn) client.on('error', onError)
     let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
     try {
       // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
       // head check, the rows, the notification (sent on commit, only when rows were written) and
       // the commit's durability go together. When the head has moved, it brings back what this
       // writer missed, read in the same trip.
-      const result = await on.query<{ inserted: number | null; seq: string | null; value: string | null }>(
+      const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>(
         `WITH turn AS (SELECT pg_advisory_xact_lock_shared($6) AS held),
               durability AS (SELECT set_config('synchronous_commit', $4, true) AS setting),
               written AS (
@@ -194,14 +205,15 @@ export class PostgresLogStore implements LogStore {
           WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
         [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel, this.#names.turnKey],
       )
-      if (inTurn) await (on as pg.PoolClient).query('COMMIT')
+      if (inTurn) await client.query('COMMIT')
       rows = result.rows
     } catch (error) {
-      if (inTurn) await (on as pg.PoolClient).query('ROLLBACK').catch(() => {})
+      if (inTurn) await client.query('ROLLBACK').catch(() => {})
       if ((error as { code?: unknown }).code === '23505') return { appended: false, head: await this.head() }
       if (isConnectionFailure(error)) {
+        connectionLost = true
         // The commit may or may not have happened: find out now if the database answers, else later.
-        this.#inDoubt = { entries, expectedHead }
+        this.#inDoubt = { entries, expectedHead, backend }
         const settled = await this.#settleDoubt().then(
           (stored) => stored,
           () => undefined,
@@ -211,6 +223,11 @@ export class PostgresLogStore implements LogStore {
         throw new WriteOutcomeUnknownError({ cause: error })
       }
       throw error
+    } finally {
+      if (!inTurn) {
+        client.off('error', onError)
+        client.release(connectionLost ? true : undefined)
+      }
     }
     const inserted = rows.find((row) => row.inserted !== null)?.inserted ?? 0
     if (inserted === entries.length) return APPENDED
@@ -224,9 +241,18 @@ export class PostgresLogStore implements LogStore {
    * database answers, every append is refused with WriteOutcomeUnknownError.
    */
   async #settleDoubt(): Promise<boolean> {
-    const { entries, expectedHead } = this.#inDoubt!
+    const { entries, expectedHead, backend } = this.#inDoubt!
     let result
     try {
+      // The server process of the lost connection may still be committing: ask once it has gone.
+      if (backend !== null) {
+        for (let waited = 0; ; waited += 20) {
+          const alive = await this.#pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [backend])
+          if (alive.rowCount === 0) break
+          if (waited >= BACKEND_GONE_WITHIN_MS) throw new Error(`the lost connection's server process ${backend} is still running`)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }
       result = await this.#pool.query<{ seq: string; value: string }>(
         `SELECT seq, value FROM ${this.#names.log} WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
         [expectedHead, expectedHead + entries.length],
