@@ -32,6 +32,26 @@ export class CountingStore implements LogStore {
     return outcome
   }
 
+  /** Passed through, so that the bench measures the writer as it runs on the store (turns included). */
+  get takeTurn(): LogStore['takeTurn'] {
+    const inner = this.inner
+    if (inner.takeTurn === undefined) return undefined
+    return async () => {
+      const turn = await inner.takeTurn!()
+      return {
+        head: () => turn.head(),
+        append: async (entries, expectedHead) => {
+          this.appends += 1
+          const outcome = await turn.append(entries, expectedHead)
+          if (outcome.appended) this.appended += entries.length
+          else this.lost += 1
+          return outcome
+        },
+        release: () => turn.release(),
+      }
+    }
+  }
+
   onAppended(listener: (head: number) => void): () => void {
     if (this.inner.onAppended === undefined) return () => {}
     return this.inner.onAppended(listener)
