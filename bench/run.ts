@@ -9,7 +9,7 @@ import { mapFold, rawChainedBatch, rawSequentialPut, type Rate } from './baselin
 import { coldIteratorReads, coldOpens, snapshotsSupported, takeSnapshot } from './open.js'
 import { buildLog } from './build-log.js'
 import { buildAndOpen, cyclesAtScale, meanCostWithSnapshots, readsAtScale } from './scale.js'
-import { postgresSection } from './postgres-section.js'
+import { postgresSection, type SectionRow as Row } from './postgres-section.js'
 import { inPairs, medianRun, pairedRatio, ratiosOf, type Pairs } from './paired.js'
 import { median, tempFolder } from './util.js'
 import { concurrentWrites, craftedRegistrations, sequentialWrites, type OpFigure, type SequentialKind } from './writes.js'
@@ -21,17 +21,6 @@ const withPostgres = !args.has('--no-postgres')
 const json = args.has('--json')
 const log = (message: string) => process.stderr.write(`${message}\n`)
 
-interface Row {
-  section: string
-  what: string
-  figure: number
-  unit: string
-  baseline?: string
-  ratio?: number
-  target?: string
-  met?: boolean
-  note?: string
-}
 const rows: Row[] = []
 const raw: Record<string, unknown> = {}
 const add = (row: Row) => rows.push(row)
