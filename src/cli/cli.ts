@@ -23,7 +23,7 @@ import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, LocationLock
 import { PostgresLogStore } from '../stores/postgres/postgres-log-store.js'
 import { describePostgresFailure, redactUrls } from '../stores/postgres/postgres-errors.js'
 import { changeSourcesTable, claimDuration, claimsTable, iso, progressBar, recordRow, recordRowsHeader, recordsTable } from './cli-output.js'
-import { removeTemporaryFoldersNow } from './temporary-folders.js'
+import { removeTemporaryFoldersNow } from '../stores/level/temporary-folders.js'
 import { checkPostgresLogExists, DEFAULT_SCHEMA, logLocation, type LogLocation } from './log-location.js'
 import { followLog } from './log-follower.js'
 

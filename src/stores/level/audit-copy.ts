@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { OpenFailedError } from '../../errors.js'
 import { describeOpenFailure } from './open-failure.js'
-import { makeTemporaryFolder, type TemporaryFolder } from '../../cli/temporary-folders.js'
+import { makeTemporaryFolder, type TemporaryFolder } from './temporary-folders.js'
 
 const TABLE = /\.(?:ldb|sst)$/
 // LevelDB's own text log of what it did: not part of the database.

@@ -8,7 +8,7 @@ import { lstat, mkdir, open, readdir, rename } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
 import { InvalidArgumentError, OpenFailedError, WriteFailedError } from '../../errors.js'
 import { describeOpenFailure } from './open-failure.js'
-import { keepTemporaryFolder, makeTemporaryFolder } from '../../cli/temporary-folders.js'
+import { keepTemporaryFolder, makeTemporaryFolder } from './temporary-folders.js'
 
 const NOT_FREE = new Set(['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'])
 
