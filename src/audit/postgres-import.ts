@@ -10,7 +10,7 @@ import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshot
 import { PostgresLogStore, type PostgresOptions } from '../stores/postgres/postgres-log-store.js'
 import { describePostgresFailure, isConnectionFailure } from '../stores/postgres/postgres-errors.js'
 import type { SchemaNames } from '../stores/postgres/postgres-schema.js'
-import { importLines } from '../log/log-transfer.js'
+import { importLines } from './log-transfer.js'
 
 /** Imports `lines` (see importLines) into the empty log of `options.schema`; resolves with the number of records. */
 export async function importIntoPostgres(options: PostgresOptions, lines: AsyncIterable<string>, onProgress?: (seq: number) => void): Promise<number> {

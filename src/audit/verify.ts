@@ -5,7 +5,8 @@
  * cannot be opened.
  */
 import { checkedRecord } from '../log/record-codec.js'
-import { CorruptLogError, ErrorCode, ReadFailedError, UnknownSchemaVersionError, describe, isChangeSourcesError } from '../errors.js'
+import { problemOf } from '../log/log-damage.js'
+import { ErrorCode, ReadFailedError, isChangeSourcesError } from '../errors.js'
 import { applyRecord } from '../domain/evolve.js'
 import type { LogStore } from '../stores/log-store.js'
 import { initialState } from '../domain/projection.js'
@@ -57,14 +58,6 @@ export async function verifyLog(store: LogStore, onProgress?: (seq: number, head
   return { ok: true, length: state.seq, headHash: state.hash }
 }
 
-/** What went wrong, without the seq: the report gives it, and a message that named it again would say it twice. */
-export function problemOf(error: unknown): string {
-  if (error instanceof CorruptLogError) return error.problem
-  if (error instanceof UnknownSchemaVersionError) {
-    return `the record has schema version ${describe(error.version)}, which this version of changesources cannot read`
-  }
-  return isChangeSourcesError(error) ? error.message : new ReadFailedError({ cause: error }).message
-}
 
 /** Whether a store error is abstract-level's for a database or iterator closed while in use. */
 function closedUnderneath(error: unknown): boolean {

@@ -1,5 +1,5 @@
 /** The damage every reader of the log reports alike, worded once so that each names it the same way. */
-import { CorruptLogError } from '../errors.js'
+import { CorruptLogError, ReadFailedError, UnknownSchemaVersionError, describe, isChangeSourcesError } from '../errors.js'
 
 /** The record at `seq`, or the one before it, was changed: it does not carry the hash that chains it. */
 export function chainBreak(seq: number): CorruptLogError {
@@ -10,4 +10,13 @@ export function chainBreak(seq: number): CorruptLogError {
 export function missingRecord(seq: number, nextStoredSeq: number | undefined): CorruptLogError {
   const where = nextStoredSeq === undefined ? 'the log ends before it' : `the next stored record is seq ${nextStoredSeq}`
   return new CorruptLogError(seq, `the record is missing (${where})`)
+}
+
+/** What went wrong, without the seq: the report gives it, and a message that named it again would say it twice. */
+export function problemOf(error: unknown): string {
+  if (error instanceof CorruptLogError) return error.problem
+  if (error instanceof UnknownSchemaVersionError) {
+    return `the record has schema version ${describe(error.version)}, which this version of changesources cannot read`
+  }
+  return isChangeSourcesError(error) ? error.message : new ReadFailedError({ cause: error }).message
 }

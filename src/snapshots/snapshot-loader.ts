@@ -12,7 +12,7 @@ import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, tri
 import { bucketOfIds } from '../domain/name-index.js'
 import type { LogStore } from '../stores/log-store.js'
 import { decodeRecord } from '../log/record-codec.js'
-import { problemOf } from '../audit/verify.js'
+import { problemOf } from '../log/log-damage.js'
 import { sha256 } from '../sha256.js'
 import {
   CLAIMS_PREFIX,

@@ -2,13 +2,13 @@
  * Export and import: the log as JSON Lines, one stored record per line, exactly as stored (so the
  * hashes still hold), for backup, restore and moving a log between stores.
  */
-import { checkedRecord } from './record-codec.js'
+import { checkedRecord } from '../log/record-codec.js'
 import { ChangeSourcesError, CorruptLogError, InvalidArgumentError, WriteFailedError, AppendConflictError } from '../errors.js'
 import type { ChangeRecord } from '../domain/events.js'
 import { applyRecord } from '../domain/evolve.js'
 import type { LogStore, StoredEntry } from '../stores/log-store.js'
 import { initialState } from '../domain/projection.js'
-import { readCheckedChunks } from './log-reader.js'
+import { readCheckedChunks } from '../log/log-reader.js'
 import { encodeSnapshot } from '../snapshots/snapshot.js'
 
 /** The stored records from `from` to `to`, each checked on the way, as lines (without newlines). */
