@@ -5,7 +5,7 @@
  * only the tables (created on first use, as by any open) stay, with an empty log.
  */
 import pg from 'pg'
-import { WriteFailedError, WriteOutcomeUnknownError } from '../errors.js'
+import { ChangeSourcesError, WriteFailedError, WriteOutcomeUnknownError } from '../errors.js'
 import type { AppendOutcome, LogStore, SnapshotPart, StoredEntry, StoredSnapshotPart } from '../stores/log-store.js'
 import { PostgresLogStore, type PostgresOptions } from '../stores/postgres/postgres-log-store.js'
 import { describePostgresFailure, isConnectionFailure } from '../stores/postgres/postgres-errors.js'
@@ -14,6 +14,15 @@ import { importLines } from './log-transfer.js'
 
 /** Imports `lines` (see importLines) into the empty log of `options.schema`; resolves with the number of records. */
 export async function importIntoPostgres(options: PostgresOptions, lines: AsyncIterable<string>, onProgress?: (seq: number) => void): Promise<number> {
+  try {
+    return await importInOneTransaction(options, lines, onProgress)
+  } catch (error) {
+    // The database's own errors (a connection refused, a lock not granted) are ours to type.
+    throw error instanceof ChangeSourcesError ? error : new WriteFailedError({ cause: error })
+  }
+}
+
+async function importInOneTransaction(options: PostgresOptions, lines: AsyncIterable<string>, onProgress?: (seq: number) => void): Promise<number> {
   // Checks the options, creates the tables on first use and refuses tables of an unknown version, as every open does.
   const opened = await PostgresLogStore.open(options, { sync: true })
   const names = opened.names

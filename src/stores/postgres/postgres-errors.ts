@@ -19,7 +19,23 @@ export function describePostgresFailure(error: unknown): string {
   return redactUrls(typeof code === 'string' ? `${text} (${code})` : text)
 }
 
-/** A postgres:// URL with its password replaced, for messages and output. */
+/**
+ * Every postgres:// URL in `text` with its secrets replaced: the password of its user part and the
+ * password, sslpassword and sslkey parameters of its query (pg reads a password from either).
+ */
 export function redactUrls(text: string): string {
-  return text.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@')
+  return text.replace(/postgres(?:ql)?:\/\/[^\s'"]*/gi, (url) => {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      // Not parseable: hide everything between the scheme and the last '@' (a password may hold '@').
+      return url.replace(/^(postgres(?:ql)?:\/\/)[^/?#]*@/i, '$1***@')
+    }
+    if (parsed.password !== '') parsed.password = '***'
+    for (const secret of ['password', 'sslpassword', 'sslkey']) {
+      if (parsed.searchParams.has(secret)) parsed.searchParams.set(secret, '***')
+    }
+    return parsed.toString().replace(/%2A%2A%2A/g, '***')
+  })
 }

@@ -408,8 +408,10 @@ function checkPostgresOptions(options: unknown): PostgresOptions & { schema: str
   if (typeof turnTimeoutMs !== 'number' || !Number.isSafeInteger(turnTimeoutMs) || turnTimeoutMs < 100) {
     throw new InvalidArgumentError('options.postgres.turnTimeoutMs', 'a whole number of milliseconds, at least 100', turnTimeoutMs)
   }
-  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new InvalidArgumentError('options.postgres.schema', 'a lower-case PostgreSQL identifier (letters, digits, _)', schema)
+  // At most 40 characters: the notification channel and the named statements add a prefix to it,
+  // and PostgreSQL cuts every name at 63 bytes.
+  if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,39}$/.test(schema)) {
+    throw new InvalidArgumentError('options.postgres.schema', 'a lower-case PostgreSQL identifier (letters, digits, _) of at most 40 characters', schema)
   }
   if (typeof pollIntervalMs !== 'number' || !Number.isSafeInteger(pollIntervalMs) || pollIntervalMs < 10) {
     throw new InvalidArgumentError('options.postgres.pollIntervalMs', 'a whole number of milliseconds, at least 10', pollIntervalMs)

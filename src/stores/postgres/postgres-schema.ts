@@ -38,6 +38,9 @@ export function schemaNames(schema: string): SchemaNames {
 
 export async function createSchema(pool: pg.Pool, schema: string): Promise<SchemaNames> {
   const names = schemaNames(schema)
+  // Tables already there: no DDL, so that a role granted only what the log needs can open it.
+  const existing = await pool.query<{ meta: string | null }>('SELECT to_regclass($1) AS meta', [names.meta])
+  if (existing.rows[0]?.meta !== null && existing.rows[0]?.meta !== undefined) return existingSchema(pool, schema)
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
