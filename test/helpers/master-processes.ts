@@ -50,7 +50,7 @@ export class MasterProcess {
 
   constructor(
     readonly applicationName: string,
-    config: { connectionString: string; schema: string; pollIntervalMs: number },
+    config: { connectionString: string; schema: string; pollIntervalMs: number; snapshotEvery?: number },
   ) {
     this.#process = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ ...config, applicationName })])
     this.#process.stderr.on('data', (data) => (this.#stderr += data))
@@ -76,7 +76,11 @@ export class MasterProcess {
   }
 
   /** Starts `count` processes on one schema and waits until each has opened. */
-  static async start(count: number, config: { connectionString: string; schema: string; pollIntervalMs?: number }, prefix = 'master'): Promise<MasterProcess[]> {
+  static async start(
+    count: number,
+    config: { connectionString: string; schema: string; pollIntervalMs?: number; snapshotEvery?: number },
+    prefix = 'master',
+  ): Promise<MasterProcess[]> {
     const masters = Array.from(
       { length: count },
       (_, index) => new MasterProcess(`${prefix}-${process.pid}-${index + 1}`, { pollIntervalMs: 100, ...config }),

@@ -17,6 +17,8 @@ interface Config {
   readonly schema: string
   readonly applicationName: string
   readonly pollIntervalMs: number
+  /** Records between snapshots; 0 (the default here) for none. */
+  readonly snapshotEvery?: number
 }
 
 const config = JSON.parse(process.argv[2]!) as Config
@@ -29,8 +31,8 @@ const component = await ChangeSources.open({
     pollIntervalMs: config.pollIntervalMs,
     application_name: config.applicationName,
   },
-  // Snapshots are other transactions; these tests are about the log.
-  snapshotEvery: 0,
+  // Snapshots are other transactions: off unless a test is about them.
+  snapshotEvery: config.snapshotEvery ?? 0,
 })
 const openHead = component.head
 const seen: ChangeRecord[] = []
