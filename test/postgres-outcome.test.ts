@@ -50,8 +50,8 @@ test.after.each(async (context) => {
   await dropSchema(context.schema)
 })
 
-/** Makes every durable commit wait for a standby that never comes; returns the claim left waiting and its backend. */
-async function claimLeftWaiting(context: Context, id: number): Promise<{ claim: Promise<unknown>; pid: number }> {
+/** Makes every durable commit wait for a standby that never comes (the reload checked by a probe commit). */
+async function makeDurableCommitsWait(context: Context): Promise<void> {
   const { superuser } = context
   await superuser.query(`CREATE TABLE IF NOT EXISTS "${context.schema}".probe (x int)`)
   await superuser.query("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
@@ -76,6 +76,12 @@ async function claimLeftWaiting(context: Context, id: number): Promise<{ claim: 
   } finally {
     await probe.end()
   }
+}
+
+/** Makes every durable commit wait for a standby that never comes; returns the claim left waiting and its backend. */
+async function claimLeftWaiting(context: Context, id: number): Promise<{ claim: Promise<unknown>; pid: number }> {
+  const { superuser } = context
+  await makeDurableCommitsWait(context)
   const claim = context.cut.setChangeSourceMaster(id, 1).then(
     () => 'acknowledged',
     (error: unknown) => error,
@@ -145,5 +151,31 @@ if (SERVER_OURS) {
 } else {
   test.skip('the server stopped after the commit (skipped: CHANGESOURCES_TEST_POSTGRES_URL names a server this run cannot stop)')
 }
+
+test('sync: false commits without waiting for the standby that sync: true waits for', async (context) => {
+  const relaxed = await ChangeSources.open({ postgres: { connectionString: context.url, schema: context.schema, pollIntervalMs: 50 }, sync: false })
+  try {
+    const quick = await relaxed.findChangeSourceId('relaxed')
+    const waiting = await context.cut.findChangeSourceId('contested')
+    await makeDurableCommitsWait(context)
+    // Alone (a waiting commit that notified would hold back every other notifying commit).
+    const answered = await Promise.race([
+      relaxed.setChangeSourceMaster(quick, 2).then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref()),
+    ])
+    assert.ok(answered, 'the sync: false claim does not wait for the standby')
+    assert.is((await relaxed.getChangeSource(quick))?.masterid, 2, 'the sync: false claim is acknowledged while commits wait for a standby')
+    const { claim, pid } = await claimLeftWaiting(context, waiting)
+    assert.ok(pid > 0, 'the sync: true claim waits for the standby (wait event SyncRep)')
+    await context.superuser.query('ALTER SYSTEM RESET synchronous_standby_names')
+    await context.superuser.query('SELECT pg_reload_conf()')
+    assert.is(await claim, 'acknowledged', 'and is acknowledged once the wait is lifted')
+  } finally {
+    // Lifted before the close, which waits for a claim still waiting.
+    await context.superuser.query('ALTER SYSTEM RESET synchronous_standby_names')
+    await context.superuser.query('SELECT pg_reload_conf()')
+    await relaxed.close()
+  }
+})
 
 test.run()
