@@ -11,7 +11,7 @@ import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChangeSources, ErrorCode, LocationLockedError, isChangeSourcesError } from '../src/index.js'
+import { AuditLog, ChangeSources, ErrorCode, InvalidArgumentError, LocationLockedError, isChangeSourcesError } from '../src/index.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 const run = promisify(execFile)
@@ -42,7 +42,8 @@ test('a refused second open of a held folder leaves the lock in place for other 
     () => undefined,
     (error: unknown) => error,
   )
-  assert.ok(isChangeSourcesError(refused), `the second open is refused with an error of ours: ${String(refused)}`)
+  assert.ok(isChangeSourcesError(refused, ErrorCode.locked), `the second open is refused as locked: ${String(refused)}`)
+  assert.is((refused as LocationLockedError).heldBy, 'this-process')
   assert.equal(await openElsewhere(location, 'second'), { code: ErrorCode.locked }, 'another process is still refused')
   assert.is(await cs.findChangeSourceId('third'), 2, 'the holder goes on writing, and no id was given twice')
   await cs.close()
@@ -103,6 +104,17 @@ test('sublevels: one key space, one component; two key spaces, two components', 
   assert.is(await other.findChangeSourceId('b'), 1, 'each key space is a log of its own')
   await first.close()
   await other.close()
+})
+
+test('an audit given something that is not a database, or one that will not open, gets a typed error', async ({ folder }) => {
+  await rejectsWith(() => AuditLog.open({ db: {} as never }), ErrorCode.invalidArgument, InvalidArgumentError)
+  const location = join(folder, 'db')
+  const cs = await ChangeSources.open({ location })
+  // The folder is held: a Level of it will not open in this process.
+  const error = await rejectsWith(() => AuditLog.open({ db: new Level(location) }), ErrorCode.locked, LocationLockedError)
+  assert.is(error.heldBy, 'this-process')
+  assert.equal(await openElsewhere(location, 'still'), { code: ErrorCode.locked }, 'and the holder keeps its lock')
+  await cs.close()
 })
 
 test.run()

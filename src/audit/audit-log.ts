@@ -23,7 +23,7 @@ import { importIntoPostgres } from './postgres-import.js'
 import { readOwn } from '../domain/validate.js'
 import { copyForAudit, folderFingerprint } from '../stores/level/audit-copy.js'
 import { buildNewFolder } from '../stores/level/new-folder.js'
-import { describeOpenFailure } from '../stores/level/open-failure.js'
+import { describeOpenFailure, isAbstractLevel, openError } from '../stores/level/open-failure.js'
 
 export interface AuditOpenOptions {
   /** The folder of a LevelDB database written by ChangeSources. Give one of `location`, `db` and `store`. */
@@ -96,9 +96,7 @@ export class AuditLog {
       records: await importLines(store, lines, (seq) => progress?.(seq, seq)),
     })
     if (db !== undefined) {
-      const database = db as AnyLevel
-      await database.open()
-      const store = await LevelLogStore.open(database, { sync: true, writer: true })
+      const store = await openDatabase(db as AnyLevel, { writer: true })
       try {
         return await importInto(store)
       } finally {
@@ -133,11 +131,7 @@ export class AuditLog {
     if (store !== undefined) return AuditLog.#over(checkStore(store, 'options.store'), progress, async () => {}, false)
     // An audit creates nothing: a role that may only read is enough.
     if (postgres !== undefined) return AuditLog.#over(await PostgresLogStore.open(postgres as PostgresOptions, { sync: true, create: false }), progress, async () => {})
-    if (db !== undefined) {
-      const database = db as AnyLevel
-      await database.open()
-      return AuditLog.#over(await LevelLogStore.open(database, { sync: true }), progress, async () => {})
-    }
+    if (db !== undefined) return AuditLog.#over(await openDatabase(db as AnyLevel, { writer: false }), progress, async () => {})
     const path = location as string
     await checkDatabaseFolder(path)
     if (copy === true) return AuditLog.#openCopy(path, false, progress)
@@ -178,9 +172,7 @@ export class AuditLog {
       try {
         await database.open({ createIfMissing: false })
       } catch (error) {
-        const code = (error as { cause?: { code?: unknown } })?.cause?.code
-        if (code === 'LEVEL_LOCKED') throw new LocationLockedError(location, 'another-process', { cause: error })
-        throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
+        throw openError(location, error)
       }
       return await AuditLog.#over(await LevelLogStore.open(database, { sync: true }), progress, release)
     } catch (error) {
@@ -257,9 +249,25 @@ function checkOptions(location: unknown, db: unknown, copy: unknown, onProgress:
   if (location !== undefined && (typeof location !== 'string' || location.length === 0 || location.includes('\0'))) {
     throw new InvalidArgumentError('options.location', 'a non-empty path', location)
   }
+  if (db !== undefined && !isAbstractLevel(db)) throw new InvalidArgumentError('options.db', 'an abstract-level database', db)
   if (copy !== undefined && typeof copy !== 'boolean') throw new InvalidArgumentError('options.copy', 'a boolean', copy)
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new InvalidArgumentError('options.onProgress', 'a function', onProgress)
   return onProgress as AuditOpenOptions['onProgress']
+}
+
+/** The store over a database given as `db`, opened if needed; a database that will not open is a typed error. */
+async function openDatabase(database: AnyLevel, options: { writer: boolean }): Promise<LevelLogStore> {
+  try {
+    await database.open()
+  } catch (error) {
+    throw openError(undefined, error)
+  }
+  try {
+    return await LevelLogStore.open(database, { sync: true, writer: options.writer })
+  } catch (error) {
+    if (error instanceof ChangeSourcesError) throw error
+    throw new OpenFailedError(`reading the log failed: ${messageOf(error)}`, { cause: error })
+  }
 }
 
 /** A folder holding a LevelDB database (a CURRENT file); why not, in words, when it cannot be read. */

@@ -21,7 +21,7 @@ import type { LogStore } from '../stores/log-store.js'
 import { checkStore } from '../stores/store-checks.js'
 import { PostgresLogStore, type PostgresOptions } from '../stores/postgres/postgres-log-store.js'
 import { lockLocation } from '../stores/level/open-locations.js'
-import { describeOpenFailure } from '../stores/level/open-failure.js'
+import { isAbstractLevel, openError } from '../stores/level/open-failure.js'
 import {
   findIdByName,
   getChangeSource,
@@ -332,27 +332,6 @@ function checkedClock(now: () => unknown): () => number {
   }
 }
 
-function isAbstractLevel(value: unknown): value is AnyLevel {
-  const candidate = value as Partial<AnyLevel> | null
-  // A Proxy or an object whose getters throw is not a database, and must be refused as such.
-  try {
-    return looksLikeAbstractLevel(candidate)
-  } catch {
-    return false
-  }
-}
-
-function looksLikeAbstractLevel(candidate: Partial<AnyLevel> | null): boolean {
-  return (
-    typeof candidate === 'object' &&
-    candidate !== null &&
-    typeof candidate.open === 'function' &&
-    typeof candidate.batch === 'function' &&
-    typeof candidate.iterator === 'function' &&
-    typeof candidate.keyEncoding === 'function'
-  )
-}
-
 /**
  * A folder with LevelDB's data files but no CURRENT file is a damaged database. LevelDB, which
  * creates a database where CURRENT is missing, would start an empty one over it and delete the old
@@ -377,10 +356,3 @@ async function refuseHeadless(location: string): Promise<void> {
   }
 }
 
-function openError(location: string | undefined, error: unknown): ChangeSourcesError {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause
-  if (location !== undefined && cause?.code === 'LEVEL_LOCKED') {
-    return new LocationLockedError(location, 'another-process', { cause: error })
-  }
-  return new OpenFailedError(describeOpenFailure(location ?? 'the database given as options.db', error), { cause: error })
-}

@@ -2,6 +2,8 @@
  * Why a database could not be opened, in words: LevelDB's "Database failed to open" hides the
  * reason in its `cause` (and a file-system error only has a code), so the message says it instead.
  */
+import type { AnyLevel } from './level-log-store.js'
+import { ChangeSourcesError, LocationLockedError, OpenFailedError } from '../../errors.js'
 
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -34,4 +36,37 @@ function openFailureReason(error: unknown): string {
   }
   // The innermost message is the closest to the cause (LevelDB's "IO error: …", "Corruption: …").
   return messages.at(-1) ?? (error instanceof Error ? error.message : String(error))
+}
+
+/** Whether `value` is an abstract-level database (a Proxy or an object whose getters throw is not). */
+export function isAbstractLevel(value: unknown): value is AnyLevel {
+  const candidate = value as Partial<AnyLevel> | null
+  // A Proxy or an object whose getters throw is not a database, and must be refused as such.
+  try {
+    return looksLikeAbstractLevel(candidate)
+  } catch {
+    return false
+  }
+}
+
+function looksLikeAbstractLevel(candidate: Partial<AnyLevel> | null): boolean {
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.open === 'function' &&
+    typeof candidate.batch === 'function' &&
+    typeof candidate.iterator === 'function' &&
+    typeof candidate.keyEncoding === 'function'
+  )
+}
+
+/** The typed error for a database that would not open: LEVEL_LOCKED is a lock held elsewhere, whatever the database was given as. */
+export function openError(location: string | undefined, error: unknown): ChangeSourcesError {
+  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause
+  if (cause?.code === 'LEVEL_LOCKED') {
+    // LevelDB says "held by process" for its own process too: which one, only its message tells.
+    const heldHere = /already held by process/.test(String((cause as { message?: unknown }).message ?? ''))
+    return new LocationLockedError(location ?? 'the database given as options.db', heldHere ? 'this-process' : 'another-process', { cause: error })
+  }
+  return new OpenFailedError(describeOpenFailure(location ?? 'the database given as options.db', error), { cause: error })
 }

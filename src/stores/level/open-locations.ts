@@ -13,7 +13,7 @@ import { statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { Level } from 'level'
 import { LocationLockedError, LocationNotFoundError, OpenFailedError } from '../../errors.js'
-import { describeOpenFailure } from './open-failure.js'
+import { describeOpenFailure, openError } from './open-failure.js'
 
 /** The subfolder that holds the component's lock; LevelDB ignores a folder of this name. */
 export const LOCK_FOLDER = 'changesources.lock'
@@ -68,10 +68,8 @@ export async function lockLocation(location: string, options: { create: boolean 
   } catch (error) {
     unreserve()
     await lockDb?.close().catch(() => {})
-    if ((error as { cause?: { code?: unknown } })?.cause?.code === 'LEVEL_LOCKED') {
-      throw new LocationLockedError(location, 'another-process', { cause: error })
-    }
-    throw new OpenFailedError(describeOpenFailure(location, error), { cause: error })
+    // Another process holds it: this process's own holders were refused above, before the open.
+    throw openError(location, error)
   }
   let released: Promise<void> | undefined
   return {
