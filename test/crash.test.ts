@@ -1,7 +1,8 @@
 // Crash tests: a child process (helpers/crash-writer.ts) writes on a LevelDB location and prints each
 // command and each acknowledgement; the parent kills it with SIGKILL at random moments, many times in a
 // row on the same location. After each kill: the location opens, every acknowledged change is there,
-// at most the one command in flight differs, the log replays (watch from 1) without error and agrees
+// at most the one command in flight differs (the writer here sends one command at a time; with group
+// commit a whole unacknowledged batch may or may not be in the log: docs/reliability.md), the log replays (watch from 1) without error and agrees
 // with the model, and ids continue without a gap in the next round.
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'

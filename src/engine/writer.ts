@@ -230,9 +230,9 @@ export class Writer {
         let decision
         try {
           decision = decide(draft, pending.command)
-        } catch (error) {
+        } catch (cause) {
           // decide is total over validated commands; reaching here is a bug, and it must not take the batch with it.
-          settled.push(error as ChangeSourcesError)
+          settled.push(cause instanceof ChangeSourcesError ? cause : new WriteFailedError({ cause }))
           continue
         }
         if (decision instanceof ChangeSourcesError) {
