@@ -86,6 +86,7 @@ export interface LogStore {
   /**
    * Stores snapshot parts in one atomic write, replacing (or, for a null value, deleting) the parts
    * of the same names. It need not be durable: a snapshot that a crash loses is only a longer open.
+   * Its failure is a failed write all the same: append()'s rule for the writes after one holds.
    * With several writers, parts from several processes may interleave: every reader checks a
    * snapshot against its checksums and the log before trusting it.
    */
