@@ -52,6 +52,7 @@ export class PostgresLogStore implements LogStore {
   /** An append whose commit was cut off: whether it is stored is found out before the next append. */
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
+  #appender: Promise<pg.PoolClient> | undefined
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
     this.#turnTimeoutMs = turnTimeoutMs
@@ -184,13 +185,9 @@ export class PostgresLogStore implements LogStore {
     if (entries.length === 0) return (await this.head()) === expectedHead ? APPENDED : { appended: false, head: await this.head() }
     // A connection of its own (outside a turn), so that its server process is known: if the
     // connection is lost, the outcome is asked only once that process has gone.
-    const client = inTurn ? (on as pg.PoolClient) : await this.#pool.connect()
+    const client = inTurn ? (on as pg.PoolClient) : await this.#appenderClient()
     const backend = (client as unknown as { processID: number | null }).processID
     let connectionLost = false
-    const onError = (): void => {
-      connectionLost = true
-    }
-    if (!inTurn) client.on('error', onError)
     let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
     try {
       // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
@@ -235,10 +232,7 @@ export class PostgresLogStore implements LogStore {
       }
       throw error
     } finally {
-      if (!inTurn) {
-        client.off('error', onError)
-        client.release(connectionLost ? true : undefined)
-      }
+      if (!inTurn && connectionLost) this.#dropAppender(client)
     }
     const inserted = rows.find((row) => row.inserted !== null)?.inserted ?? 0
     if (inserted === entries.length) return APPENDED
@@ -321,9 +315,49 @@ export class PostgresLogStore implements LogStore {
     }
   }
 
+  /**
+   * The connection appends go through, kept between them: appends of one process come one at a
+   * time, and checking one out of the pool for each cost a measurable share of a call.
+   */
+  #appenderClient(): Promise<pg.PoolClient> {
+    // One connection however many appends ask at once: each would otherwise take one of the pool's.
+    this.#appender ??= this.#pool.connect().then(
+      (client) => {
+        // A connection that fails while kept must not crash the process; it is dropped for a new one.
+        client.on('error', () => this.#dropAppender(client))
+        return client
+      },
+      (error: unknown) => {
+        this.#appender = undefined
+        throw error
+      },
+    )
+    return this.#appender
+  }
+
+  #dropAppender(client: pg.PoolClient): void {
+    const kept = this.#appender
+    if (kept === undefined) return
+    void kept.then(
+      (current) => {
+        // Once only, however many times its failure is reported.
+        if (current !== client || this.#appender !== kept) return
+        this.#appender = undefined
+        client.release(true)
+      },
+      () => {},
+    )
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    const appender = this.#appender
+    this.#appender = undefined
+    await appender?.then(
+      (client) => client.release(),
+      () => {},
+    )
     this.#stopFollowing()
     if (this.#ownsPool) await this.#pool.end()
   }
