@@ -53,6 +53,7 @@ export class PostgresLogStore implements LogStore {
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
   #appender: Promise<pg.PoolClient> | undefined
+  #lastAppend: Promise<unknown> = Promise.resolve()
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
     this.#turnTimeoutMs = turnTimeoutMs
@@ -117,7 +118,10 @@ export class PostgresLogStore implements LogStore {
 
   append(entries: readonly StoredEntry[], expectedHead: number): Promise<AppendOutcome> {
     checkAppend(entries, expectedHead)
-    return this.#append(this.#pool, entries, expectedHead, false)
+    // One at a time on the kept connection: a connection runs one statement at a time anyway.
+    const appended = this.#lastAppend.then(() => this.#append(this.#pool, entries, expectedHead, false))
+    this.#lastAppend = appended.catch(() => {})
+    return appended
   }
 
   /**
