@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { AuditLog, ChangeSources, type ChangeRecord } from '../src/index.js'
-import { dropSchema, testPostgres, withClient } from './helpers/postgres.js'
+import { dropSchema, testPostgres, withClient, withRole } from './helpers/postgres.js'
 
 const test = suite<{ url: string; schema: string }>('audits on PostgreSQL', { url: '', schema: '' })
 test.before.each(async (context) => {
@@ -93,35 +93,18 @@ readers('an audit of a schema without a log is CHANGESOURCES_NOT_FOUND, and the 
 })
 
 readers('a role that may only read can audit a log', async ({ url, schema }) => {
-  const { superuserUrl } = await testPostgres()
   const cs = await ChangeSources.open({ postgres: { connectionString: url, schema } })
   await cs.findChangeSourceId('a')
   await cs.close()
-  const role = `${schema}_reader`
-  const password = randomBytes(8).toString('hex')
-  await withClient(superuserUrl, async (client) => {
-    await client.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`)
-    await client.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
-    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO "${role}"`)
-    await client.query(`GRANT CONNECT ON DATABASE "${new URL(url).pathname.slice(1)}" TO "${role}"`)
-  })
-  try {
-    const readerUrl = new URL(url)
-    readerUrl.username = role
-    readerUrl.password = password
-    const audit = await AuditLog.open({ postgres: { connectionString: readerUrl.toString(), schema } })
+  await withRole(`${schema}_reader`, [`GRANT USAGE ON SCHEMA "${schema}" TO $ROLE`, `GRANT SELECT ON ALL TABLES IN SCHEMA "${schema}" TO $ROLE`], async (readerUrl) => {
+    const audit = await AuditLog.open({ postgres: { connectionString: readerUrl, schema } })
     try {
       const report = await audit.verify()
       assert.equal({ ok: report.ok, length: report.ok ? report.length : undefined }, { ok: true, length: 1 })
     } finally {
       await audit.close()
     }
-  } finally {
-    await withClient(superuserUrl, async (client) => {
-      await client.query(`DROP OWNED BY "${role}"`)
-      await client.query(`DROP ROLE "${role}"`)
-    })
-  }
+  })
 })
 
 readers.run()

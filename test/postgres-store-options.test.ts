@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode } from '../src/index.js'
 import { redactUrls } from '../src/stores/postgres/postgres-errors.js'
 import { rejectsWith } from './helpers/assertions.js'
-import { dropSchema, testPostgres, withClient } from './helpers/postgres.js'
+import { dropSchema, testPostgres, withClient, withRole } from './helpers/postgres.js'
 
 const test = suite('the PostgreSQL store: options and messages')
 
@@ -51,39 +51,33 @@ test('no secret of a postgres:// URL survives redaction, whatever the URL looks 
 })
 
 test('a master role granted only what the log needs (tables made once by their owner) opens and writes the log', async () => {
-  const { url, superuserUrl } = await testPostgres()
+  const { url } = await testPostgres()
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
   const owner = await ChangeSources.open({ postgres: { connectionString: url, schema } })
   await owner.findChangeSourceId('made by the owner')
   await owner.close()
-  const role = `${schema}_master`
-  const password = randomBytes(8).toString('hex')
-  await withClient(superuserUrl, async (client) => {
-    await client.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`)
-    await client.query(`GRANT CONNECT ON DATABASE "${new URL(url).pathname.slice(1)}" TO "${role}"`)
-    await client.query(`GRANT USAGE ON SCHEMA "${schema}" TO "${role}"`)
-    await client.query(`GRANT SELECT, INSERT ON "${schema}".log TO "${role}"`)
-    await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".snapshot TO "${role}"`)
-    await client.query(`GRANT SELECT ON "${schema}".meta TO "${role}"`)
-  })
   try {
-    const masterUrl = new URL(url)
-    masterUrl.username = role
-    masterUrl.password = password
-    const cs = await ChangeSources.open({ postgres: { connectionString: masterUrl.toString(), schema }, snapshotEvery: 2 })
-    try {
-      const id = await cs.findChangeSourceId('poller')
-      await cs.setChangeSourceMaster(id, 1)
-      await cs.setChangeSourceMaster(id, null)
-      assert.is(cs.head, 4)
-    } finally {
-      await cs.close()
-    }
+    await withRole(
+      `${schema}_master`,
+      [
+        `GRANT USAGE ON SCHEMA "${schema}" TO $ROLE`,
+        `GRANT SELECT, INSERT ON "${schema}".log TO $ROLE`,
+        `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".snapshot TO $ROLE`,
+        `GRANT SELECT ON "${schema}".meta TO $ROLE`,
+      ],
+      async (masterUrl) => {
+        const cs = await ChangeSources.open({ postgres: { connectionString: masterUrl, schema }, snapshotEvery: 2 })
+        try {
+          const id = await cs.findChangeSourceId('poller')
+          await cs.setChangeSourceMaster(id, 1)
+          await cs.setChangeSourceMaster(id, null)
+          assert.is(cs.head, 4)
+        } finally {
+          await cs.close()
+        }
+      },
+    )
   } finally {
-    await withClient(superuserUrl, async (client) => {
-      await client.query(`DROP OWNED BY "${role}"`)
-      await client.query(`DROP ROLE "${role}"`)
-    })
     await dropSchema(schema)
   }
 })

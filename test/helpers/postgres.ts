@@ -82,3 +82,29 @@ export async function dropSchema(schema: string): Promise<void> {
   const { url } = await testPostgres()
   await withClient(url, (client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))
 }
+
+/**
+ * A login role of the test database with only `grants` (SQL run as the superuser, `$ROLE` standing
+ * for the role's quoted name), for the time of `use`, which gets the role's connection string.
+ */
+export async function withRole<T>(name: string, grants: readonly string[], use: (url: string) => Promise<T>): Promise<T> {
+  const { url, superuserUrl } = await testPostgres()
+  const password = randomBytes(8).toString('hex')
+  const role = `"${name}"`
+  await withClient(superuserUrl, async (client) => {
+    await client.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`)
+    await client.query(`GRANT CONNECT ON DATABASE "${new URL(url).pathname.slice(1)}" TO ${role}`)
+    for (const grant of grants) await client.query(grant.replaceAll('$ROLE', role))
+  })
+  try {
+    const roleUrl = new URL(url)
+    roleUrl.username = name
+    roleUrl.password = password
+    return await use(roleUrl.toString())
+  } finally {
+    await withClient(superuserUrl, async (client) => {
+      await client.query(`DROP OWNED BY ${role}`)
+      await client.query(`DROP ROLE ${role}`)
+    })
+  }
+}
