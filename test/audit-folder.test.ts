@@ -3,6 +3,7 @@
 // and the old `.log` file — happens to the copy, and the evidence stays. And why an open failed is
 // said in the message, not only in `cause`.
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
@@ -118,12 +119,31 @@ test('a read-only folder is audited: nothing is written to it', async ({ locatio
   }
 })
 
-// Root reads any folder, so there the unreadable folder cannot be made.
+// Root reads any folder: run as root, the audit is made by a child process with the uid of nobody.
 const asRoot = process.getuid?.() === 0
-;(asRoot ? test.skip : test)('an unreadable folder says permission denied (skipped when run as root)', async ({ folder }) => {
+const NOBODY = 65534
+const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
+
+/** The error of AuditLog.open(location) made by a process of user nobody (the compiled package). */
+function openErrorAsNobody(location: string): { code: string; message: string } {
+  const script = `import(${JSON.stringify(DIST)}).then(({ AuditLog }) => AuditLog.open({ location: ${JSON.stringify(location)} }))
+    .then(() => console.log(JSON.stringify({ code: 'opened', message: '' })), (error) => console.log(JSON.stringify({ code: error.code, message: error.message })))`
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: NOBODY, gid: NOBODY, encoding: 'utf8', cwd: '/' })
+  assert.is(child.status, 0, `the child ran: ${child.stderr}`)
+  return JSON.parse(child.stdout.trim()) as { code: string; message: string }
+}
+
+test('an unreadable folder says permission denied', async ({ folder }) => {
   const unreadable = join(folder, 'unreadable')
   await mkdir(unreadable, { mode: 0o000 })
-  const denied = await openError(unreadable)
+  let denied: { code: string; message: string }
+  if (asRoot) {
+    // nobody must reach the folder to be refused by it, not by the folders above it.
+    await chmod(folder, 0o755)
+    denied = openErrorAsNobody(unreadable)
+  } else {
+    denied = await openError(unreadable)
+  }
   assert.is(denied.code, ErrorCode.openFailed)
   assert.match(denied.message, /permission denied/)
 })
