@@ -1,6 +1,5 @@
-// Turns on PostgreSQL: a writer that keeps losing the race takes a turn, which holds back every
-// other writer's appends until its own commits; a turn left by a stopped process is ended by the
-// server after turnTimeoutMs, and the others go on.
+// Turns on PostgreSQL, beyond the store contract's (a turn holds back the others' appends): a turn
+// left by a stopped process is ended by the server after turnTimeoutMs, and the others go on.
 import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -25,33 +24,6 @@ test.after.each(async ({ stores, schema }) => {
 })
 
 const entry = (seq: number, value = `v${seq}`): StoredEntry => ({ seq, value })
-
-test("a turn holds back another writer's append until the turn's own append commits, and cannot lose", async ({ open }) => {
-  const [mine, theirs] = [await open(), await open()]
-  await mine.append([entry(1)], 0)
-  const turn = await mine.takeTurn()
-  assert.is(await turn.head(), 1)
-  let theirsSettled = false
-  const racing = theirs.append([entry(2, 'theirs')], 1).then((outcome) => {
-    theirsSettled = true
-    return outcome
-  })
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  assert.is(theirsSettled, false, "the other writer's append waits while the turn is held")
-  assert.equal(await turn.append([entry(2, 'mine')], 1), { appended: true })
-  const outcome = await racing
-  assert.is(outcome.appended, false, 'the waiting append then loses to the turn')
-  const stored: StoredEntry[] = []
-  for await (const chunk of mine.read({ from: 1 })) stored.push(...chunk.map(({ seq, value }) => ({ seq, value })))
-  assert.equal(stored, [entry(1), entry(2, 'mine')])
-})
-
-test('a turn released without an append holds nothing back', async ({ open }) => {
-  const [mine, theirs] = [await open(), await open()]
-  const turn = await mine.takeTurn()
-  await turn.release()
-  assert.equal(await theirs.append([entry(1)], 0), { appended: true })
-})
 
 test('a turn its process abandons (stopped, holding it) is ended by the server after turnTimeoutMs; the others go on', async ({ open }) => {
   const [stopped, other] = [await open({ turnTimeoutMs: 300 }), await open()]

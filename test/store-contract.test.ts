@@ -48,6 +48,7 @@ storeContract('shared memory store', {
 })
 
 storeContract('PostgreSQL', {
+  takesTurns: true,
   async create() {
     const { url } = await testPostgres()
     const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`

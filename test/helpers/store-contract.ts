@@ -15,6 +15,8 @@ export interface StoreFactory {
    * writer on the same log; `dispose()` closes and removes all of them.
    */
   create(): Promise<CreatedStore>
+  /** The store offers turns (`takeTurn`): their promises are tested too. */
+  readonly takesTurns?: boolean
 }
 
 export interface CreatedStore {
@@ -173,6 +175,31 @@ export function storeContract(name: string, factory: StoreFactory): void {
     assert.equal(await other.append(entries(3, 3), 2), { appended: true })
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.is(heads.length, count, 'a stopped listener is told nothing more')
+  })
+
+  test('offers turns exactly when it says it does', ({ store }) => {
+    assert.is(typeof store.takeTurn === 'function', factory.takesTurns === true)
+  })
+
+  if (factory.takesTurns === true) test("a turn holds back another writer's append until its own commits, which cannot lose", async ({ store, another }) => {
+    const theirs = await another!()
+    await store.append(entries(1, 1), 0)
+    const turn = await store.takeTurn!()
+    assert.is(await turn.head(), 1)
+    let theirsSettled = false
+    const racing = theirs.append([{ seq: 2, value: 'theirs' }], 1).then((outcome) => {
+      theirsSettled = true
+      return outcome
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    assert.is(theirsSettled, false, "the other writer's append waits while the turn is held")
+    assert.equal(await turn.append([{ seq: 2, value: 'mine' }], 1), { appended: true })
+    const outcome = await racing
+    assert.is(outcome.appended, false, 'the waiting append then loses to the turn')
+    assert.equal((await readAll(store, { from: 1 })).entries, [...entries(1, 1), { seq: 2, value: 'mine' }])
+    // A turn released without an append holds nothing back.
+    await (await store.takeTurn!()).release()
+    assert.equal(await theirs.append([{ seq: 3, value: 'theirs' }], 2), { appended: true })
   })
 
   test.run()
