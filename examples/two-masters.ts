@@ -25,6 +25,8 @@ function describeRecord(record: ChangeRecord): string {
       return `${time}  #${record.seq}  claimed      change source ${record.changesourceid} by master ${record.masterid}`
     case 'MasterReleased':
       return `${time}  #${record.seq}  released     change source ${record.changesourceid} by master ${record.masterid} (${record.reason})`
+    case 'LeasesRenewed':
+      return `${time}  #${record.seq}  renewed      the leases of master ${record.masterid}`
   }
 }
 

@@ -19,6 +19,7 @@ export const ErrorCode = {
   notFound: 'CHANGESOURCES_NOT_FOUND',
   writeRefused: 'CHANGESOURCES_WRITE_REFUSED',
   writeOutcomeUnknown: 'CHANGESOURCES_WRITE_OUTCOME_UNKNOWN',
+  claimLost: 'CHANGESOURCES_CLAIM_LOST',
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
@@ -49,6 +50,32 @@ export class ChangeSourceAlreadyClaimedError extends ChangeSourcesError {
       ErrorCode.alreadyClaimed,
       `change source ${changesourceid} (${JSON.stringify(changesourceName)}) is already claimed by master ${holderMasterid}; ` +
         `master ${requestedMasterid} cannot claim it`,
+    )
+  }
+}
+
+/**
+ * An owner-checked release or a renewal named a claim (by its token) that is no longer live: its
+ * lease ran out, or it was released, taken over or ended by a deactivation. Nothing was changed.
+ */
+export class ClaimLostError extends ChangeSourcesError {
+  constructor(
+    readonly changesourceid: number,
+    /** The token the caller gave. */
+    readonly token: number,
+    /** Why the claim is not live: its lease ran out (it is still in the log until the sweep records the expiry), or the current claim is another one or none. */
+    readonly reason: 'lease-lapsed' | 'not-held',
+    /** The current claim of the change source, or null when none. */
+    readonly current: { readonly masterid: number; readonly token: number } | null,
+  ) {
+    super(
+      ErrorCode.claimLost,
+      `the claim of change source ${changesourceid} with token ${token} is lost: ` +
+        (reason === 'lease-lapsed'
+          ? 'its lease has run out'
+          : current === null
+            ? 'the change source is not claimed now'
+            : `master ${current.masterid} holds it now, with token ${current.token}`),
     )
   }
 }

@@ -158,7 +158,7 @@ onEachBackend('masterDeactivated', (test) => {
     assert.equal(await cs.masterDeactivated(22), [1, 3, 4])
     const appended = (await recordsOf(cs)).slice(head)
     assert.equal(
-      appended.map((record) => [record.seq, record.type, record.changesourceid, 'reason' in record ? record.reason : null]),
+      appended.map((record) => [record.seq, record.type, 'changesourceid' in record ? record.changesourceid : null, 'reason' in record ? record.reason : null]),
       [
         [head + 1, 'MasterReleased', 1, 'master-deactivated'],
         [head + 2, 'MasterReleased', 3, 'master-deactivated'],

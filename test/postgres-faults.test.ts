@@ -82,7 +82,7 @@ async function stopAndCheck(context: Context): Promise<{ log: ChangeRecord[]; su
   for (const [index, summary] of summaries.entries()) {
     const name = context.masters[index]!.applicationName
     assert.equal(summary.violations, [], `${name}: no violation`)
-    const ofOwn = log.filter((record) => record.type !== 'ChangeSourceRegistered' && record.changesourceid === context.own[index])
+    const ofOwn = log.filter((record) => (record.type === 'MasterClaimed' || record.type === 'MasterReleased') && record.changesourceid === context.own[index])
     assert.is(ofOwn.filter((record) => record.type === 'MasterClaimed').length, summary.claims, `${name}: the acknowledged claims, each once`)
     assert.is(ofOwn.filter((record) => record.type === 'MasterReleased').length, summary.releases, `${name}: the acknowledged releases, each once`)
     for (const code of summary.failures) assert.ok(FAILURE_CODES.includes(code), `${name}: a typed failure, not ${code}`)

@@ -10,6 +10,7 @@ onEachBackend('changes$', (test) => {
     const seen: Array<[number, string, number | null | undefined]> = []
     cs.changes$.subscribe((record) => {
       // By the time a subscriber hears of a change, queries answer with it.
+      if (record.type === 'LeasesRenewed') return
       void cs.getChangeSource(record.changesourceid).then((changeSource) => seen.push([record.seq, record.type, changeSource?.masterid]))
     })
     const id = await cs.findChangeSourceId('a')

@@ -32,9 +32,17 @@ export interface ClaimInterval {
   readonly changesourceid: number
   readonly name: string
   readonly masterid: number
+  /** The claim's fencing token: the seq of its MasterClaimed record (from.seq). */
+  readonly token: number
+  /** The lease's length, or null for a claim without a lease. */
+  readonly leaseMs: number | null
   readonly from: ClaimMark
-  /** The release, with why it happened; null while the claim is still held (an open interval). */
-  readonly to: (ClaimMark & { readonly reason: ReleaseReason }) | null
+  /**
+   * The release, with why it happened; null while the claim is still held (an open interval). For
+   * a lease that expired, `expiredAt` is when it ran out, which is when the claim ended: the record
+   * (seq, timestamp) that says so comes at or after it.
+   */
+  readonly to: (ClaimMark & { readonly reason: ReleaseReason; readonly expiredAt?: number }) | null
 }
 
 export interface History {
@@ -96,6 +104,13 @@ export async function collectHistory(records: AsyncIterable<ChangeRecord>, query
     // After `until`, only the releases of claims still open matter (they close the intervals).
     if (late && open.size === 0) break
     if (!late && windowFrom === Infinity && record.timestamp >= since) windowFrom = record.seq
+    if (record.type === 'LeasesRenewed') {
+      // A renewal concerns a master, and a change source whose lease that master holds then.
+      if (masterid !== undefined && record.masterid !== masterid) continue
+      if (changesourceid !== undefined && !renews(open.get(changesourceid), record.masterid)) continue
+      if (!late && record.seq >= windowFrom) matching.push(record)
+      continue
+    }
     if (changesourceid !== undefined && record.changesourceid !== changesourceid) continue
     if (masterid !== undefined && (record.type === 'ChangeSourceRegistered' || record.masterid !== masterid)) continue
     if (!late && record.seq >= windowFrom) matching.push(record)
@@ -104,6 +119,8 @@ export async function collectHistory(records: AsyncIterable<ChangeRecord>, query
         changesourceid: record.changesourceid,
         name: getChangeSource(state, record.changesourceid)?.name ?? '',
         masterid: record.masterid,
+        token: record.seq,
+        leaseMs: record.leaseMs ?? null,
         from: { seq: record.seq, timestamp: record.timestamp },
         to: null,
       }
@@ -112,10 +129,17 @@ export async function collectHistory(records: AsyncIterable<ChangeRecord>, query
     } else if (record.type === 'MasterReleased') {
       const interval = open.get(record.changesourceid)
       if (interval !== undefined) {
-        interval.to = { seq: record.seq, timestamp: record.timestamp, reason: record.reason }
+        interval.to =
+          record.expiredAt === undefined
+            ? { seq: record.seq, timestamp: record.timestamp, reason: record.reason }
+            : { seq: record.seq, timestamp: record.timestamp, reason: record.reason, expiredAt: record.expiredAt }
         open.delete(record.changesourceid)
       }
     }
   }
   return { records: matching, claims: claims.filter((claim) => claim.to === null || claim.to.seq >= windowFrom) }
+}
+
+function renews(interval: ClaimInterval | undefined, masterid: number): boolean {
+  return interval !== undefined && interval.leaseMs !== null && interval.masterid === masterid
 }

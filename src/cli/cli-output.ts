@@ -42,20 +42,26 @@ export function changeSourcesTable(changeSources: readonly ChangeSource[]): stri
   )
 }
 
-/** An interval's length; an open one is measured up to `now`. */
+/** An interval's length; an open one is measured up to `now`, an expired lease up to its deadline. */
 export function claimDuration(claim: ClaimInterval, now: number): number {
-  return (claim.to?.timestamp ?? now) - claim.from.timestamp
+  return (claim.to?.expiredAt ?? claim.to?.timestamp ?? now) - claim.from.timestamp
 }
 
 export function claimsTable(claims: readonly ClaimInterval[], now: number): string {
   if (claims.length === 0) return '(no claims)'
   return table(
-    ['change source', 'master', 'from', 'to', 'duration', 'ended by'],
+    ['change source', 'master', 'token', 'lease', 'from', 'to', 'duration', 'ended by'],
     claims.map((claim) => [
       `${claim.changesourceid} ${claim.name}`,
       claim.masterid,
+      claim.token,
+      claim.leaseMs === null ? '—' : duration(claim.leaseMs),
       `${iso(claim.from.timestamp)} (seq ${claim.from.seq})`,
-      claim.to === null ? 'still held' : `${iso(claim.to.timestamp)} (seq ${claim.to.seq})`,
+      claim.to === null
+        ? 'still held'
+        : claim.to.expiredAt === undefined
+          ? `${iso(claim.to.timestamp)} (seq ${claim.to.seq})`
+          : `${iso(claim.to.expiredAt)} (expiry recorded at seq ${claim.to.seq})`,
       duration(claimDuration(claim, now)) + (claim.to === null ? ' so far' : ''),
       claim.to?.reason ?? '—',
     ]),
@@ -70,9 +76,9 @@ export function recordsTable(records: readonly ChangeRecord[]): string {
       record.seq,
       iso(record.timestamp),
       record.type,
-      record.changesourceid,
+      'changesourceid' in record ? record.changesourceid : '—',
       'masterid' in record ? record.masterid : '—',
-      'reason' in record ? record.reason : '—',
+      detailOf(record),
     ]),
   )
 }
@@ -102,10 +108,24 @@ export function recordRow(record: ChangeRecord): string {
     record.seq,
     iso(record.timestamp),
     record.type,
-    record.type === 'ChangeSourceRegistered' ? `${record.changesourceid} ${record.name}` : record.changesourceid,
+    record.type === 'ChangeSourceRegistered' ? `${record.changesourceid} ${record.name}` : 'changesourceid' in record ? record.changesourceid : '—',
     'masterid' in record ? record.masterid : '—',
-    'reason' in record ? record.reason : '—',
+    detailOf(record),
   ])
+}
+
+/** The last column: a release's reason (an expiry with its deadline), a claim's token and lease. */
+function detailOf(record: ChangeRecord): string {
+  switch (record.type) {
+    case 'MasterClaimed':
+      return record.leaseMs === undefined ? `token ${record.seq}` : `token ${record.seq}, lease ${duration(record.leaseMs)}`
+    case 'MasterReleased':
+      return record.expiredAt === undefined ? record.reason : `${record.reason} at ${iso(record.expiredAt)}`
+    case 'LeasesRenewed':
+      return 'leases renewed'
+    default:
+      return '—'
+  }
 }
 
 /** A progress callback that draws a bar on stderr when it is a terminal, and does nothing otherwise. */

@@ -9,11 +9,27 @@ export interface ClaimChangeSource {
   readonly type: 'ClaimChangeSource'
   readonly changesourceid: number
   readonly masterid: number
+  /** A lease of this length; absent for Buildbot's claim, which never expires. */
+  readonly leaseMs?: number
 }
 
 export interface ReleaseChangeSource {
   readonly type: 'ReleaseChangeSource'
   readonly changesourceid: number
+  /** Owner-checked: release only the claim of this token, or fail. Absent: Buildbot's release of whatever claim there is. */
+  readonly token?: number
+}
+
+/** Renew every lease of a master; with `claims`, only if each of them is still a live claim of the master. */
+export interface RenewLeases {
+  readonly type: 'RenewLeases'
+  readonly masterid: number
+  readonly claims: ReadonlyArray<{ readonly changesourceid: number; readonly token: number }> | null
+}
+
+/** Record the expiry of every lease that has run out (the sweep). */
+export interface ExpireLeases {
+  readonly type: 'ExpireLeases'
 }
 
 export interface DeactivateMaster {
@@ -21,4 +37,4 @@ export interface DeactivateMaster {
   readonly masterid: number
 }
 
-export type Command = RegisterChangeSource | ClaimChangeSource | ReleaseChangeSource | DeactivateMaster
+export type Command = RegisterChangeSource | ClaimChangeSource | ReleaseChangeSource | DeactivateMaster | RenewLeases | ExpireLeases

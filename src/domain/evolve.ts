@@ -10,7 +10,7 @@ import { Immer } from 'immer'
 import type { ChangeRecord } from './events.js'
 import { created, emptyTrie, freezeFresh, freezingCreated, trieDelete, trieGet, trieSet, writable } from './id-trie.js'
 import { bucketWith } from './name-index.js'
-import { Indexes, nameBucket, type ChangeSource, type ChangeSourcesState } from './projection.js'
+import { Indexes, nameBucket, type ChangeSource, type ChangeSourcesState, type LeaseHolder } from './projection.js'
 
 // A private instance: the host application's immer settings are its own business.
 const immer = new Immer({ autoFreeze: true })
@@ -61,6 +61,13 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
       const held = existing === undefined ? emptyTrie<ChangeSource>() : writable(existing)
       if (held !== existing) trieSet(byMaster, record.masterid, held)
       trieSet(held, changeSource.id, changeSource)
+      const leaseMs = record.leaseMs ?? null
+      trieSet(own(indexes, 'claims'), changeSource.id, Object.freeze({ changesourceid: changeSource.id, masterid: record.masterid, token: record.seq, since: record.timestamp, leaseMs }))
+      if (leaseMs !== null) {
+        const holders = own(indexes, 'leaseHolders')
+        const holder = trieGet(holders, record.masterid)
+        trieSet(holders, record.masterid, leaseHolderOf(record.masterid, holder?.renewedAt ?? 0, (holder?.leased ?? 0) + 1))
+      }
       break
     }
     case 'MasterReleased': {
@@ -77,6 +84,23 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
         trieDelete(held, changeSource.id)
         if (held.size === 0) trieDelete(byMaster, record.masterid)
       }
+      const claims = own(indexes, 'claims')
+      const claim = trieGet(claims, changeSource.id)
+      trieDelete(claims, changeSource.id)
+      if (claim?.leaseMs != null) {
+        const holders = own(indexes, 'leaseHolders')
+        const holder = trieGet(holders, record.masterid)!
+        // A master that holds no more leases leaves the index: it stays as small as the leases held.
+        if (holder.leased <= 1) trieDelete(holders, record.masterid)
+        else trieSet(holders, record.masterid, leaseHolderOf(record.masterid, holder.renewedAt, holder.leased - 1))
+      }
+      break
+    }
+    case 'LeasesRenewed': {
+      const holders = own(indexes, 'leaseHolders')
+      const holder = trieGet(holders, record.masterid)!
+      // Clocks of several writers may disagree: a renewal never moves a deadline back.
+      trieSet(holders, record.masterid, leaseHolderOf(record.masterid, Math.max(holder.renewedAt, record.timestamp), holder.leased))
       break
     }
   }
@@ -92,12 +116,12 @@ export function applyRecord(state: ChangeSourcesState, record: ChangeRecord): vo
 function ownIndexes(state: ChangeSourcesState): Indexes {
   const current = state.indexes
   if (!Object.isFrozen(current)) return current
-  const mine = created(new Indexes(current.byId, current.idsByNameBucket, current.unclaimed, current.byMaster))
+  const mine = created(new Indexes(current.byId, current.idsByNameBucket, current.unclaimed, current.byMaster, current.claims, current.leaseHolders))
   state.indexes = mine
   return mine
 }
 
-type TrieField = 'byId' | 'idsByNameBucket' | 'unclaimed' | 'byMaster'
+type TrieField = 'byId' | 'idsByNameBucket' | 'unclaimed' | 'byMaster' | 'claims' | 'leaseHolders'
 
 /** `indexes[field]` (indexes being writable), writable, put back only when it had to be copied. */
 function own<F extends TrieField>(indexes: Indexes, field: F): Indexes[F] {
@@ -105,6 +129,10 @@ function own<F extends TrieField>(indexes: Indexes, field: F): Indexes[F] {
   const mine = writable(current)
   if (mine !== current) indexes[field] = mine
   return mine
+}
+
+function leaseHolderOf(masterid: number, renewedAt: number, leased: number): LeaseHolder {
+  return Object.freeze({ masterid, renewedAt, leased })
 }
 
 function changeSourceOf(id: number, name: string, masterid: number | null): ChangeSource {

@@ -48,7 +48,30 @@ export class Indexes {
      * release.
      */
     public byMaster: IdTrie<IdTrie<ChangeSource>>,
+    /** The claim of each claimed change source: who, its token, since when, its lease. */
+    public claims: IdTrie<HeldClaim>,
+    /** For each master that holds leases: when it last renewed them, and how many it holds. */
+    public leaseHolders: IdTrie<LeaseHolder>,
   ) {}
+}
+
+/** A claim as the state keeps it (frozen); `Claim` (leases.ts) adds its deadline. */
+export interface HeldClaim {
+  readonly changesourceid: number
+  readonly masterid: number
+  /** The fencing token: the seq of the claim's record, so it grows with every claim of the log. */
+  readonly token: number
+  /** The claim record's timestamp. */
+  readonly since: number
+  /** The lease's length, or null for a claim without a lease (Buildbot's), which never expires. */
+  readonly leaseMs: number | null
+}
+
+/** A master holding leases: the timestamp of its last renewal (0 before any) and how many leased claims it holds. */
+export interface LeaseHolder {
+  readonly masterid: number
+  readonly renewedAt: number
+  readonly leased: number
 }
 
 /** The hash that the first record chains to. */
@@ -59,7 +82,7 @@ export function initialState(): ChangeSourcesState {
     seq: 0,
     hash: GENESIS_HASH,
     nextId: 1,
-    indexes: new Indexes(emptyTrie(), emptyTrie(), emptyTrie(), emptyTrie()),
+    indexes: new Indexes(emptyTrie(), emptyTrie(), emptyTrie(), emptyTrie(), emptyTrie(), emptyTrie()),
   }
 }
 

@@ -82,3 +82,32 @@ export function readOwn(value: object, argument: string, keys: readonly string[]
   }
   return result
 }
+
+/** The longest lease: what a timer can wait for (about 24.8 days). */
+export const MAX_LEASE_MS = 2 ** 31 - 1
+
+export const LEASE_RULE = `a whole number of milliseconds from 1 to ${MAX_LEASE_MS}`
+
+export function isLeaseLength(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_LEASE_MS
+}
+
+/** The options of a claim: `{ leaseMs }` for a lease, or nothing for a claim that never expires. */
+export function checkClaimOptions(value: unknown): number | null {
+  if (value === undefined) return null
+  if (typeof value !== 'object' || value === null || isArrayOrRevoked(value)) throw new InvalidArgumentError('options', 'an object or undefined', value)
+  const { leaseMs } = readOwn(value, 'options', ['leaseMs'])
+  if (leaseMs === undefined) return null
+  if (!isLeaseLength(leaseMs)) throw new InvalidArgumentError('options.leaseMs', LEASE_RULE, leaseMs)
+  return leaseMs
+}
+
+/** Claims named by change source and token, as a master holds them (a `Claim` will do); read once each. */
+export function checkClaimRefs(argument: string, value: unknown): Array<{ changesourceid: number; token: number }> {
+  if (!Array.isArray(value)) throw new InvalidArgumentError(argument, 'an array of { changesourceid, token }', value)
+  return [...value].map((item: unknown, index) => {
+    if (typeof item !== 'object' || item === null) throw new InvalidArgumentError(`${argument}[${index}]`, 'an object { changesourceid, token }', item)
+    const { changesourceid, token } = readOwn(item, `${argument}[${index}]`, ['changesourceid', 'token'])
+    return { changesourceid: checkId(`${argument}[${index}].changesourceid`, changesourceid), token: checkId(`${argument}[${index}].token`, token) }
+  })
+}

@@ -3,7 +3,7 @@
  */
 import { readdir } from 'node:fs/promises'
 import { Level } from 'level'
-import type { Observable } from 'rxjs'
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs'
 import { ChangeStream } from './change-stream.js'
 import {
   ChangeSourceAlreadyClaimedError,
@@ -38,7 +38,10 @@ import { AuditQueries, type ReadRange } from '../audit/audit-queries.js'
 import type { History, HistoryQuery } from '../audit/history.js'
 import type { PointInTime, PointInTimeTarget } from '../audit/point-in-time.js'
 import type { VerifyReport } from '../audit/verify.js'
-import { checkFilter, checkId, checkMasterIdOrNull, checkName, readOwn } from '../domain/validate.js'
+import { checkClaimOptions, checkClaimRefs, checkFilter, checkId, checkMasterIdOrNull, checkName, MAX_LEASE_MS, readOwn } from '../domain/validate.js'
+import { claimOf, claimsOfMaster, getClaim, lapsedForHolder, type Claim } from '../domain/leases.js'
+import { heldClaims } from './held-claims.js'
+import { LeaseSweeper } from './lease-sweeper.js'
 import { Writer } from './writer.js'
 
 export interface OpenOptions {
@@ -62,8 +65,23 @@ export interface OpenOptions {
    * fsynced). false: it survives a crash of the process, not of the machine.
    */
   sync?: boolean
-  /** The clock for record timestamps, in milliseconds since the epoch. Defaults to Date.now. */
+  /**
+   * The clock for record timestamps and lease deadlines, in milliseconds since the epoch. Defaults
+   * to the scheduler's clock (Date.now for RxJS's asyncScheduler).
+   */
   now?: () => number
+  /**
+   * Where the component waits for time to pass (the lease sweep, a lease running out in `claims$`):
+   * an RxJS scheduler, asyncScheduler by default. A test gives a virtual one and moves time at will.
+   */
+  scheduler?: SchedulerLike
+  /** How often the sweep records the expiry of leases that ran out (default 1000 ms); 0: never by itself (call expireLeases()). */
+  sweepIntervalMs?: number
+  /**
+   * How far apart the clocks of the log's writers may be (default 1000 ms): a lease is taken from
+   * its holder only this long after it ran out by the deciding writer's clock (docs/leases.md).
+   */
+  maxClockSkewMs?: number
   /**
    * Save the projection every this many records (default 10000), in the background (writes do not
    * wait for it), so that open folds only the records after the newest snapshot and parses its
@@ -80,19 +98,23 @@ export class ChangeSources {
   readonly #audit: AuditQueries
   readonly #snapshotter: Snapshotter
   readonly #stopListening: () => void
+  readonly #clock: Clock
+  readonly #sweeper: LeaseSweeper
   #closing: Promise<void> | undefined
 
   /** Live records, each published once it is durable, in seq order. Completes on close(). */
   readonly changes$: Observable<ChangeRecord>
 
-  private constructor(store: LogStore, state: ChangeSourcesState, now: () => number, snapshotter: Snapshotter, release: () => Promise<void>) {
+  private constructor(store: LogStore, state: ChangeSourcesState, clock: Clock, snapshotter: Snapshotter, release: () => Promise<void>) {
     this.#store = store
+    this.#clock = clock
     this.#stream = new ChangeStream()
     this.changes$ = this.#stream.changes$
     this.#writer = new Writer({
       state,
       store,
-      now,
+      now: clock.now,
+      maxClockSkewMs: clock.maxClockSkewMs,
       publish: (records) => this.#stream.publish(records),
       committed: (next, appended) => snapshotter.committed(next, appended),
     })
@@ -101,14 +123,22 @@ export class ChangeSources {
     this.#audit = new AuditQueries(store, () => this.#writer.state.seq, () => this.#writer.state)
     // Records that others append are folded in as soon as the store tells of them.
     this.#stopListening = store.onAppended?.((head) => this.#writer.noteHead(head)) ?? (() => {})
+    this.#sweeper = new LeaseSweeper({
+      intervalMs: clock.sweepIntervalMs,
+      scheduler: clock.scheduler,
+      now: clock.now,
+      maxClockSkewMs: clock.maxClockSkewMs,
+      state: () => this.#writer.state,
+      expire: () => this.#writer.submit({ type: 'ExpireLeases' }),
+    })
   }
 
   static async open(options: OpenOptions): Promise<ChangeSources> {
-    const { location, db, store: given, postgres, sync, now, snapshotEvery } = checkOpenOptions(options)
-    if (given !== undefined) return ChangeSources.#openOn(given, now, snapshotEvery, async () => {})
+    const { location, db, store: given, postgres, sync, snapshotEvery, ...clock } = checkOpenOptions(options)
+    if (given !== undefined) return ChangeSources.#openOn(given, clock, snapshotEvery, async () => {})
     if (postgres !== undefined) {
       const store = await PostgresLogStore.open(postgres, { sync })
-      return ChangeSources.#openOn(store, now, snapshotEvery, () => store.close())
+      return ChangeSources.#openOn(store, clock, snapshotEvery, () => store.close())
     }
     let database: AnyLevel
     let release: () => Promise<void>
@@ -145,7 +175,7 @@ export class ChangeSources {
         if (error instanceof ChangeSourcesError) throw error
         throw new OpenFailedError(`reading the log failed: ${messageOf(error)}`, { cause: error })
       }
-      return await ChangeSources.#openOn(store, now, snapshotEvery, async () => {
+      return await ChangeSources.#openOn(store, clock, snapshotEvery, async () => {
         try {
           await store.close()
         } finally {
@@ -159,7 +189,7 @@ export class ChangeSources {
   }
 
   /** The component over an open store: the newest trusted snapshot plus the records after it (the whole log when there is none). `release` undoes what opened the store. */
-  static async #openOn(store: LogStore, now: () => number, snapshotEvery: number, release: () => Promise<void>): Promise<ChangeSources> {
+  static async #openOn(store: LogStore, clock: Clock, snapshotEvery: number, release: () => Promise<void>): Promise<ChangeSources> {
     try {
       const restored = await restoreState(store)
       const snapshotter = new Snapshotter(
@@ -169,7 +199,7 @@ export class ChangeSources {
         restored.obsoleteParts,
         { incremental: store.writers === 'single' },
       )
-      return new ChangeSources(store, restored.state, now, snapshotter, release)
+      return new ChangeSources(store, restored.state, clock, snapshotter, release)
     } catch (error) {
       await release().catch(() => {})
       if (error instanceof ChangeSourcesError) throw error
@@ -213,6 +243,89 @@ export class ChangeSources {
     }
   }
 
+  /**
+   * Claims a change source for a master and returns the claim with its fencing token. With
+   * `{ leaseMs }` the claim is a lease: it lasts that long after the claim or the master's last
+   * renewLeases(), and then the next claim by any master takes it over, or the sweep ends it.
+   * Without, it is setChangeSourceMaster's claim, which never expires. A claim held by another
+   * master is refused with ChangeSourceAlreadyClaimedError, unless its lease has run out; a master
+   * that holds the claim already gets it back unchanged. See docs/leases.md.
+   */
+  async claimChangeSource(changesourceid: number, masterid: number, options?: { leaseMs?: number }): Promise<Claim> {
+    this.#checkOpen('claimChangeSource')
+    const id = checkId('changesourceid', changesourceid)
+    const master = checkId('masterid', masterid)
+    const leaseMs = checkClaimOptions(options)
+    const outcome = await this.#writer.submit(
+      leaseMs === null ? { type: 'ClaimChangeSource', changesourceid: id, masterid: master } : { type: 'ClaimChangeSource', changesourceid: id, masterid: master, leaseMs },
+    )
+    const claimed = outcome.records.find((record) => record.type === 'MasterClaimed')
+    // The claim just made, or the one the master held already (a re-claim appends nothing).
+    const current = getClaim(outcome.state, id)
+    if (claimed === undefined || current?.token === claimed.seq) return current!
+    // Ended already by a command later in the same batch: the claim as it was made.
+    return Object.freeze({ changesourceid: id, masterid: master, token: claimed.seq, since: claimed.timestamp, leaseMs, expiresAt: leaseMs === null ? null : claimed.timestamp + leaseMs })
+  }
+
+  /**
+   * Renews every lease the master holds: each lasts its length again from now. With `claims` (the
+   * claims the master believes it holds, as claims$ or claimChangeSource gave them), the renewal
+   * happens only if each is still its live claim; otherwise ClaimLostError, and nothing changes.
+   * Resolves with the master's live leased claims after the renewal. A lease that ran out is not
+   * renewed: its expiry is recorded instead.
+   */
+  async renewLeases(masterid: number, claims?: ReadonlyArray<{ readonly changesourceid: number; readonly token: number }>): Promise<Claim[]> {
+    this.#checkOpen('renewLeases')
+    const master = checkId('masterid', masterid)
+    const named = claims === undefined ? null : checkClaimRefs('claims', claims)
+    const outcome = await this.#writer.submit({ type: 'RenewLeases', masterid: master, claims: named })
+    const now = this.#clock.now()
+    return claimsOfMaster(outcome.state, master)
+      .filter((claim) => claim.leaseMs !== null && !lapsedForHolder(outcome.state, claim, now))
+      .map((claim) => claimOf(outcome.state, claim))
+  }
+
+  /**
+   * The owner-checked release: ends the claim of `token` (the token its claim returned), and fails
+   * with ClaimLostError, changing nothing, when the change source's claim is no longer that one
+   * or its lease has run out.
+   */
+  async releaseChangeSource(changesourceid: number, token: number): Promise<void> {
+    this.#checkOpen('releaseChangeSource')
+    await this.#writer.submit({ type: 'ReleaseChangeSource', changesourceid: checkId('changesourceid', changesourceid), token: checkId('token', token) })
+  }
+
+  /** Records the expiry of every lease that has run out (by now − maxClockSkewMs), as the sweep does; resolves with their change source ids. */
+  async expireLeases(): Promise<number[]> {
+    this.#checkOpen('expireLeases')
+    const outcome = await this.#writer.submit({ type: 'ExpireLeases' })
+    return outcome.records.flatMap((record) => ('changesourceid' in record ? [record.changesourceid] : []))
+  }
+
+  /**
+   * The current claim of a change source: master, token, since when, lease and deadline; null when
+   * nobody holds it. A lease that ran out is still the claim until its expiry is recorded.
+   */
+  async getClaim(changesourceid: number): Promise<Claim | null> {
+    this.#checkOpen('getClaim')
+    return getClaim(this.#writer.state, checkId('changesourceid', changesourceid))
+  }
+
+  /**
+   * The live claims a master holds (with their tokens), now and whenever that set changes: a claim
+   * leaves it as soon as this process knows it is lost (a record ends it, or its lease runs out by
+   * the clock). What a master starts and stops its pollers on (docs/leases.md). Completes on close().
+   */
+  claims$(masterid: number): Observable<readonly Claim[]> {
+    this.#checkOpen('claims$')
+    return heldClaims(checkId('masterid', masterid), {
+      state: () => this.#writer.state,
+      moved: this.#stream.changes$,
+      now: this.#clock.now,
+      scheduler: this.#clock.scheduler,
+    })
+  }
+
   async getChangeSource(changesourceid: number): Promise<ChangeSource | null> {
     this.#checkOpen('getChangeSource')
     return getChangeSource(this.#writer.state, checkId('changesourceid', changesourceid))
@@ -226,7 +339,7 @@ export class ChangeSources {
   async masterDeactivated(masterid: number): Promise<number[]> {
     this.#checkOpen('masterDeactivated')
     const outcome = await this.#writer.submit({ type: 'DeactivateMaster', masterid: checkId('masterid', masterid) })
-    return outcome.records.map((record) => record.changesourceid)
+    return outcome.records.flatMap((record) => ('changesourceid' in record ? [record.changesourceid] : []))
   }
 
   /**
@@ -281,6 +394,7 @@ export class ChangeSources {
     this.#closing ??= (async () => {
       // No news of others' records from now on: a catch-up must not run into a completed stream.
       this.#stopListening()
+      this.#sweeper.stop()
       await this.#writer.idle()
       await this.#snapshotter.settled()
       await this.#stream.complete()
@@ -295,9 +409,22 @@ export class ChangeSources {
   }
 }
 
-function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'location' | 'db' | 'store' | 'postgres'>> & Pick<OpenOptions, 'location' | 'db' | 'store' | 'postgres'> {
+/** Time, as the component reads it and waits for it. */
+interface Clock {
+  readonly now: () => number
+  readonly scheduler: SchedulerLike
+  readonly sweepIntervalMs: number
+  readonly maxClockSkewMs: number
+}
+
+const DEFAULT_SWEEP_INTERVAL_MS = 1000
+const DEFAULT_MAX_CLOCK_SKEW_MS = 1000
+
+function checkOpenOptions(options: unknown): Clock & { sync: boolean; snapshotEvery: number } & Pick<OpenOptions, 'location' | 'db' | 'store' | 'postgres'> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options', 'an object', options)
-  const { location, db, store, postgres, sync, now, snapshotEvery } = readOwn(options, 'options', ['location', 'db', 'store', 'postgres', 'sync', 'now', 'snapshotEvery'])
+  const { location, db, store, postgres, sync, now, scheduler, sweepIntervalMs, maxClockSkewMs, snapshotEvery } = readOwn(options, 'options', [
+    'location', 'db', 'store', 'postgres', 'sync', 'now', 'scheduler', 'sweepIntervalMs', 'maxClockSkewMs', 'snapshotEvery',
+  ])
   if ([location, db, store, postgres].filter((given) => given !== undefined).length !== 1) {
     throw new InvalidArgumentError('options', 'an object with exactly one of location, db, store and postgres', options)
   }
@@ -307,18 +434,34 @@ function checkOpenOptions(options: unknown): Required<Omit<OpenOptions, 'locatio
   if (db !== undefined && !isAbstractLevel(db)) throw new InvalidArgumentError('options.db', 'an abstract-level database', db)
   if (sync !== undefined && typeof sync !== 'boolean') throw new InvalidArgumentError('options.sync', 'a boolean', sync)
   if (now !== undefined && typeof now !== 'function') throw new InvalidArgumentError('options.now', 'a function', now)
+  if (scheduler !== undefined && !isScheduler(scheduler)) throw new InvalidArgumentError('options.scheduler', 'an RxJS scheduler (now() and schedule())', scheduler)
+  const milliseconds = (argument: string, value: unknown, otherwise: number): number => {
+    if (value === undefined) return otherwise
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_LEASE_MS) {
+      throw new InvalidArgumentError(argument, `a whole number of milliseconds from 0 to ${MAX_LEASE_MS}`, value)
+    }
+    return value
+  }
   if (snapshotEvery !== undefined && (typeof snapshotEvery !== 'number' || !Number.isSafeInteger(snapshotEvery) || snapshotEvery < 0)) {
     throw new InvalidArgumentError('options.snapshotEvery', 'a non-negative safe integer (0: no snapshots)', snapshotEvery)
   }
+  const chosenScheduler = (scheduler as SchedulerLike | undefined) ?? asyncScheduler
   return {
     location: location as string | undefined,
     db: db as AnyLevel | undefined,
     store: store === undefined ? undefined : checkStore(store, 'options.store'),
     postgres: postgres as PostgresOptions | undefined,
     sync: (sync as boolean | undefined) ?? true,
-    now: now === undefined ? Date.now : checkedClock(now as () => unknown),
+    now: checkedClock(now === undefined ? () => chosenScheduler.now() : (now as () => unknown)),
+    scheduler: chosenScheduler,
+    sweepIntervalMs: milliseconds('options.sweepIntervalMs', sweepIntervalMs, DEFAULT_SWEEP_INTERVAL_MS),
+    maxClockSkewMs: milliseconds('options.maxClockSkewMs', maxClockSkewMs, DEFAULT_MAX_CLOCK_SKEW_MS),
     snapshotEvery: (snapshotEvery as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY,
   }
+}
+
+function isScheduler(value: unknown): value is SchedulerLike {
+  return typeof value === 'object' && value !== null && typeof (value as SchedulerLike).now === 'function' && typeof (value as SchedulerLike).schedule === 'function'
 }
 
 // A timestamp that JSON cannot carry would make the record unreadable, and the log with it.

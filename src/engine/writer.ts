@@ -67,6 +67,7 @@ export class Writer {
   readonly #store: LogStore
   readonly #publish: (records: readonly ChangeRecord[]) => void
   readonly #now: () => number
+  readonly #maxClockSkewMs: number
   readonly #committed: ((state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void) | undefined
   #queue: Array<Pending | CatchUp> = []
   #draining: Promise<void> | undefined
@@ -76,6 +77,8 @@ export class Writer {
     store: LogStore
     publish: (records: readonly ChangeRecord[]) => void
     now: () => number
+    /** How far apart the clocks of the log's writers may be: others' leases are judged with this margin (leases.ts). */
+    maxClockSkewMs?: number
     /** Told of each stored batch, ours or others', once its callers are settled (the snapshotter). */
     committed?: (state: ChangeSourcesState, appended: readonly ChangeRecord[]) => void
   }) {
@@ -83,6 +86,7 @@ export class Writer {
     this.#store = options.store
     this.#publish = options.publish
     this.#now = options.now
+    this.#maxClockSkewMs = options.maxClockSkewMs ?? 0
     this.#committed = options.committed
   }
 
@@ -223,13 +227,14 @@ export class Writer {
   /** One recipe for the whole batch: each command is decided against the draft that the commands before it left; `base` stays. */
   #decideBatch(base: ChangeSourcesState, batch: readonly Pending[]): DecidedBatch {
     const timestamp = this.#now()
+    const context = { now: timestamp, maxClockSkewMs: this.#maxClockSkewMs }
     const settled: Array<readonly ChangeRecord[] | ChangeSourcesError> = []
     const appended: ChangeRecord[] = []
     const working = produceState(base, (draft) => {
       for (const pending of batch) {
         let decision
         try {
-          decision = decide(draft, pending.command)
+          decision = decide(draft, pending.command, context)
         } catch (cause) {
           // decide is total over validated commands; reaching here is a bug, and it must not take the batch with it.
           settled.push(cause instanceof ChangeSourcesError ? cause : new WriteFailedError({ cause }))

@@ -3,30 +3,34 @@
  * when it is read back. Part of the log format contract (docs/log-format.md).
  */
 import { CorruptLogError, UnknownSchemaVersionError } from '../errors.js'
-import { SCHEMA_VERSION, type ChangeEvent, type ChangeRecord } from '../domain/events.js'
+import { BASE_SCHEMA_VERSION, SCHEMA_VERSION, versionOf, type ChangeEvent, type ChangeRecord, type ReleaseReason } from '../domain/events.js'
 import type { StoredEntry } from '../stores/log-store.js'
 import { findIdByName, type ChangeSourcesState } from '../domain/projection.js'
 import { trieGet } from '../domain/id-trie.js'
+import { claimsOfMaster, expiresAtOf, lapsedForHolder } from '../domain/leases.js'
 import { canUpcast, upcastRecord } from './upcasters.js'
 import { chainBreak, missingRecord } from './log-damage.js'
 import { sha256 } from '../sha256.js'
-import { isAllowedName, NAME_RULE } from '../domain/validate.js'
+import { isAllowedName, isLeaseLength, LEASE_RULE, NAME_RULE } from '../domain/validate.js'
 
 /** A record before its hash is known (Omit distributed over the union, so each type keeps its fields). */
 type WithoutHash<R> = R extends unknown ? Omit<R, 'hash'> : never
 type UnhashedRecord = WithoutHash<ChangeRecord>
 
 /**
- * The encoding the chain hashes: JSON.stringify([version, seq, timestamp, type, changesourceid,
- * name ?? null, masterid ?? null, reason ?? null]) — an array, so that it never depends on key order
- * in the stored JSON — with only the fields of the record's type: what decoding keeps of a stored
- * record is what its hash covers, whether the record was decoded first (decodeRecord) or is hashed
- * as parsed (firstChainBreak, in the chain worker). Built by concatenation, which gives the same
- * string (numbers here are finite, where JSON and String() agree, and type and reason are fixed
- * words) at a third of the cost: it runs for every record written and every record replayed.
+ * The encoding the chain hashes. Version 1: JSON.stringify([version, seq, timestamp, type,
+ * changesourceid, name ?? null, masterid ?? null, reason ?? null]); version 2 (the lease shapes)
+ * appends leaseMs ?? null and expiredAt ?? null, and has changesourceid null in a LeasesRenewed.
+ * An array, so that it never depends on key order in the stored JSON, with only the fields of the
+ * record's type: what decoding keeps of a stored record is what its hash covers, whether the record
+ * was decoded first (decodeRecord) or is hashed as parsed (firstChainBreak, in the chain worker).
+ * Built by concatenation, which gives the same string (numbers here are finite, where JSON and
+ * String() agree, and type and reason are fixed words) at a third of the cost: it runs for every
+ * record written and every record replayed.
  */
 export function canonicalEncoding(record: UnhashedRecord): string {
-  const head = `[${record.version},${record.seq},${record.timestamp},"${record.type}",${record.changesourceid},`
+  if (record.version === SCHEMA_VERSION) return leaseEncoding(record)
+  const head = `[${record.version},${record.seq},${record.timestamp},"${record.type}",${(record as { changesourceid?: number }).changesourceid},`
   switch (record.type) {
     case 'ChangeSourceRegistered':
       return `${head}${JSON.stringify(record.name)},null,null]`
@@ -40,13 +44,28 @@ export function canonicalEncoding(record: UnhashedRecord): string {
   }
 }
 
+/** Version 2's encoding: version 1's fields, then leaseMs and expiredAt. */
+function leaseEncoding(record: UnhashedRecord): string {
+  const head = `[${record.version},${record.seq},${record.timestamp},"${record.type}",`
+  switch (record.type) {
+    case 'MasterClaimed':
+      return `${head}${record.changesourceid},null,${record.masterid},null,${record.leaseMs ?? null},null]`
+    case 'MasterReleased':
+      return `${head}${record.changesourceid},null,${record.masterid},"${record.reason}",null,${record.expiredAt ?? null}]`
+    case 'LeasesRenewed':
+      return `${head}null,null,${record.masterid},null,null,null]`
+    default:
+      return `${head}null,null,null,null,null,null]`
+  }
+}
+
 function chainHash(previousHash: string, record: UnhashedRecord): string {
   return sha256(previousHash + canonicalEncoding(record))
 }
 
 /** Places an event in the log: its seq, time, schema version and chained hash. The result is frozen. */
 export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, previousHash: string): ChangeRecord {
-  const version = SCHEMA_VERSION
+  const version = versionOf(event)
   // One literal per type rather than spreads: this runs once per record on the write path.
   switch (event.type) {
     case 'ChangeSourceRegistered': {
@@ -55,14 +74,27 @@ export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, p
       return Object.freeze({ seq, type, changesourceid, name, timestamp, version, hash })
     }
     case 'MasterClaimed': {
-      const { type, changesourceid, masterid } = event
-      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, timestamp, version })
-      return Object.freeze({ seq, type, changesourceid, masterid, timestamp, version, hash })
+      const { type, changesourceid, masterid, leaseMs } = event
+      if (leaseMs === undefined) {
+        const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, timestamp, version })
+        return Object.freeze({ seq, type, changesourceid, masterid, timestamp, version, hash })
+      }
+      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, leaseMs, timestamp, version })
+      return Object.freeze({ seq, type, changesourceid, masterid, leaseMs, timestamp, version, hash })
     }
     case 'MasterReleased': {
-      const { type, changesourceid, masterid, reason } = event
-      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, reason, timestamp, version })
-      return Object.freeze({ seq, type, changesourceid, masterid, reason, timestamp, version, hash })
+      const { type, changesourceid, masterid, reason, expiredAt } = event
+      if (expiredAt === undefined) {
+        const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, reason, timestamp, version })
+        return Object.freeze({ seq, type, changesourceid, masterid, reason, timestamp, version, hash })
+      }
+      const hash = chainHash(previousHash, { seq, type, changesourceid, masterid, reason, expiredAt, timestamp, version })
+      return Object.freeze({ seq, type, changesourceid, masterid, reason, expiredAt, timestamp, version, hash })
+    }
+    case 'LeasesRenewed': {
+      const { type, masterid } = event
+      const hash = chainHash(previousHash, { seq, type, masterid, timestamp, version })
+      return Object.freeze({ seq, type, masterid, timestamp, version, hash })
     }
   }
 }
@@ -74,15 +106,18 @@ export function stampEvent(event: ChangeEvent, seq: number, timestamp: number, p
  * any record.
  */
 export function encodeRecord(record: ChangeRecord): string {
-  const head = `{"seq":${record.seq},"type":"${record.type}","changesourceid":${record.changesourceid},`
   const tail = `"timestamp":${record.timestamp},"version":${record.version},"hash":"${record.hash}"}`
+  if (record.type === 'LeasesRenewed') return `{"seq":${record.seq},"type":"LeasesRenewed","masterid":${record.masterid},${tail}`
+  const head = `{"seq":${record.seq},"type":"${record.type}","changesourceid":${record.changesourceid},`
   switch (record.type) {
     case 'ChangeSourceRegistered':
       return `${head}"name":${JSON.stringify(record.name)},${tail}`
     case 'MasterClaimed':
-      return `${head}"masterid":${record.masterid},${tail}`
+      return record.leaseMs === undefined ? `${head}"masterid":${record.masterid},${tail}` : `${head}"masterid":${record.masterid},"leaseMs":${record.leaseMs},${tail}`
     case 'MasterReleased':
-      return `${head}"masterid":${record.masterid},"reason":"${record.reason}",${tail}`
+      return record.expiredAt === undefined
+        ? `${head}"masterid":${record.masterid},"reason":"${record.reason}",${tail}`
+        : `${head}"masterid":${record.masterid},"reason":"${record.reason}","expiredAt":${record.expiredAt},${tail}`
   }
 }
 
@@ -108,8 +143,8 @@ export function decodeRecord(seq: number, stored: string, previousHash: string, 
     throw new UnknownSchemaVersionError(seq, version)
   }
   // An older version with a registered upcaster is chain-checked in its own encoding, then upcast (upcasters.ts).
-  const upcast = version !== SCHEMA_VERSION && canUpcast(version)
-  if (version !== SCHEMA_VERSION && !upcast) throw new CorruptLogError(seq, `the record has no valid schema version (${String(version)})`)
+  const upcast = !isReadableVersion(version) && canUpcast(version)
+  if (!isReadableVersion(version) && !upcast) throw new CorruptLogError(seq, `the record has no valid schema version (${String(version)})`)
   if (raw.seq !== seq) throw new CorruptLogError(seq, `the record says it is seq ${String(raw.seq)}`)
   if (upcast) raw = upcastRecord(seq, raw, previousHash)
   const record = shapeOf(seq, raw)
@@ -133,11 +168,16 @@ export function firstChainBreak(previousHash: string, stored: readonly string[])
       return -1
     }
     if (typeof raw !== 'object' || raw === null) return -1
-    if (raw.version === SCHEMA_VERSION && raw.hash !== chainHash(previous, raw)) return index
+    if (isReadableVersion(raw.version) && raw.hash !== chainHash(previous, raw)) return index
     if (typeof raw.hash !== 'string') return -1
     previous = raw.hash
   }
   return -1
+}
+
+/** Versions 1 and 2 are read as they are (version 2 only adds shapes); older ones need an upcaster. */
+function isReadableVersion(version: unknown): version is number {
+  return version === BASE_SCHEMA_VERSION || version === SCHEMA_VERSION
 }
 
 function isId(value: unknown): value is number {
@@ -149,39 +189,64 @@ function shapeOf(seq: number, raw: Record<string, unknown>): ChangeRecord {
   const fail = (problem: string): never => {
     throw new CorruptLogError(seq, problem)
   }
-  if (!isId(changesourceid)) fail('changesourceid is not a positive integer')
+  if (type !== 'LeasesRenewed' && !isId(changesourceid)) fail('changesourceid is not a positive integer')
   if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) fail('timestamp is not a number')
   // Only the length here: a hash of 64 other characters fails the chain check below.
   if (typeof hash !== 'string' || hash.length !== 64) fail('hash is not 64 hex digits')
+  // An upcast record arrives at the newest version; one read as it is keeps its own.
+  const version = raw.version as number
   // One literal per type, fields in the order stampEvent gives them: records read back share the
   // shape of records written, and no intermediate object is made (this runs per record on open).
-  const version = SCHEMA_VERSION
   const id = changesourceid as number
   const time = timestamp as number
   const link = hash as string
+  let record: ChangeRecord
   switch (type) {
     case 'ChangeSourceRegistered': {
       const name = raw.name
       if (typeof name !== 'string') fail('name is not a string')
       // A name no command could register (one a lookup would then never find), however it came in.
       if (!isAllowedName(name as string)) fail(`name is not ${NAME_RULE}`)
-      return Object.freeze({ seq, type, changesourceid: id, name: name as string, timestamp: time, version, hash: link })
+      record = Object.freeze({ seq, type, changesourceid: id, name: name as string, timestamp: time, version, hash: link })
+      break
     }
     case 'MasterClaimed': {
-      const masterid = raw.masterid
+      const { masterid, leaseMs } = raw
       if (!isId(masterid)) fail('masterid is not a positive integer')
-      return Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, timestamp: time, version, hash: link })
+      if (leaseMs === undefined) {
+        record = Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, timestamp: time, version, hash: link })
+        break
+      }
+      if (!isLeaseLength(leaseMs)) fail(`leaseMs is not ${LEASE_RULE}`)
+      record = Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, leaseMs: leaseMs as number, timestamp: time, version, hash: link })
+      break
     }
     case 'MasterReleased': {
-      const { masterid, reason } = raw
+      const { masterid, reason, expiredAt } = raw
       if (!isId(masterid)) fail('masterid is not a positive integer')
-      if (reason !== 'released' && reason !== 'master-deactivated') fail('reason is not released or master-deactivated')
-      const why = reason as 'released' | 'master-deactivated'
-      return Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, reason: why, timestamp: time, version, hash: link })
+      if (reason !== 'released' && reason !== 'master-deactivated' && reason !== 'lease-expired') fail('reason is not released, master-deactivated or lease-expired')
+      const why = reason as ReleaseReason
+      if (why !== 'lease-expired') {
+        if (expiredAt !== undefined) fail('expiredAt is given for a release that is no expiry')
+        record = Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, reason: why, timestamp: time, version, hash: link })
+        break
+      }
+      if (typeof expiredAt !== 'number' || !Number.isFinite(expiredAt)) fail('expiredAt is not a number')
+      record = Object.freeze({ seq, type, changesourceid: id, masterid: masterid as number, reason: why, expiredAt: expiredAt as number, timestamp: time, version, hash: link })
+      break
+    }
+    case 'LeasesRenewed': {
+      const { masterid } = raw
+      if (!isId(masterid)) fail('masterid is not a positive integer')
+      record = Object.freeze({ seq, type, masterid: masterid as number, timestamp: time, version, hash: link })
+      break
     }
     default:
       return fail(`unknown record type ${JSON.stringify(type)}`)
   }
+  // Each fact has one encoding: a lease shape at version 2, any other at version 1.
+  if (version !== versionOf(record)) fail(`a ${record.type} record of this shape has schema version ${versionOf(record)}, not ${version}`)
+  return record
 }
 
 /**
@@ -206,6 +271,19 @@ export function recordProblem(state: ChangeSourcesState, record: ChangeRecord): 
       if (changeSource === undefined) return `releases change source ${record.changesourceid}, which is not registered`
       if (changeSource.masterid !== record.masterid) {
         return `releases change source ${record.changesourceid} from master ${record.masterid}, which does not hold it`
+      }
+      if (record.reason !== 'lease-expired') return undefined
+      const expiresAt = expiresAtOf(state, trieGet(state.indexes.claims, record.changesourceid)!)
+      if (expiresAt === null) return `records the expiry of a claim of change source ${record.changesourceid} that has no lease`
+      if (record.expiredAt !== expiresAt) return `says the lease of change source ${record.changesourceid} expired at ${record.expiredAt}, where it ran until ${expiresAt}`
+      if (record.timestamp < expiresAt) return `records the expiry of the lease of change source ${record.changesourceid} before its deadline (${expiresAt})`
+      return undefined
+    }
+    case 'LeasesRenewed': {
+      if (trieGet(state.indexes.leaseHolders, record.masterid) === undefined) return `renews the leases of master ${record.masterid}, which holds none`
+      // A lapsed lease is lost to its holder: its expiry is recorded before any renewal.
+      for (const claim of claimsOfMaster(state, record.masterid)) {
+        if (lapsedForHolder(state, claim, record.timestamp)) return `renews the lease of change source ${claim.changesourceid} after it ran out`
       }
       return undefined
     }

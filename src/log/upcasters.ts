@@ -1,20 +1,22 @@
 /**
  * Upcasters: how a record written in an older schema version is read by this code.
  *
- * Today there is one version (1), and every record ever written by this package has it, hash
- * included: the registry is empty. When a version 2 is introduced, version 1 gets an entry here:
+ * Versions 1 and 2 are read as they are: version 2 added the lease shapes and left version 1's
+ * unchanged (record-codec.ts), so the registry is empty. A shape that changes in a later version
+ * gets an entry here for the version before it:
  *
- * - `canonicalEncoding(raw)`: the encoding version 1 hashed. A stored record is never rewritten,
+ * - `canonicalEncoding(raw)`: the encoding that version hashed. A stored record is never rewritten,
  *   so its hash is checked against the encoding of the version it was written in, before any
  *   upcasting; the chain spans versions unchanged.
- * - `upcast(raw)`: the same fact in the shape of the next version (2). Upcasters chain: a record of
- *   version v goes through v → v+1 → … → SCHEMA_VERSION, each step the registered one.
+ * - `upcast(raw)`: the same fact in the shape of the next version. Upcasters chain: a record of
+ *   version v goes through v → v+1 → … up to a version read as it is, each step the registered one.
  *
  * A version above SCHEMA_VERSION is an UnknownSchemaVersionError (written by a newer release); a
- * version below it with no upcaster is a CorruptLogError. See docs/log-format.md, "Version policy".
+ * version below the ones read as they are with no upcaster is a CorruptLogError. See
+ * docs/log-format.md, "Version policy".
  */
 import { CorruptLogError } from '../errors.js'
-import { SCHEMA_VERSION } from '../domain/events.js'
+import { BASE_SCHEMA_VERSION } from '../domain/events.js'
 import { chainBreak } from './log-damage.js'
 import { sha256 } from '../sha256.js'
 
@@ -36,8 +38,8 @@ const upcasters = new Map<number, Upcaster>()
  * to inject a hypothetical older shape.
  */
 export function registerUpcaster(version: number, upcaster: Upcaster): () => void {
-  if (!Number.isSafeInteger(version) || version >= SCHEMA_VERSION) {
-    throw new RangeError(`an upcaster is for a version below ${SCHEMA_VERSION}, not ${version}`)
+  if (!Number.isSafeInteger(version) || version >= BASE_SCHEMA_VERSION) {
+    throw new RangeError(`an upcaster is for a version below ${BASE_SCHEMA_VERSION}, not ${version}`)
   }
   upcasters.set(version, upcaster)
   return () => void upcasters.delete(version)
@@ -50,7 +52,7 @@ export function canUpcast(version: unknown): version is number {
 
 /**
  * Checks `raw` (of an older `version`) against the chain in the encoding it was written in, then
- * upcasts it step by step to SCHEMA_VERSION. Throws a CorruptLogError naming `seq` when the chain
+ * upcasts it step by step to BASE_SCHEMA_VERSION. Throws a CorruptLogError naming `seq` when the chain
  * does not hold or a step is missing.
  */
 export function upcastRecord(seq: number, raw: RawRecord, previousHash: string): RawRecord {
@@ -66,7 +68,7 @@ export function upcastRecord(seq: number, raw: RawRecord, previousHash: string):
     throw chainBreak(seq)
   }
   let current = raw
-  while (version < SCHEMA_VERSION) {
+  while (version < BASE_SCHEMA_VERSION) {
     const step = upcasters.get(version)
     if (step === undefined) throw new CorruptLogError(seq, `no upcaster from schema version ${version}`)
     try {

@@ -34,6 +34,7 @@ export class PageChanges {
       this.#pages.add(namePageKey(pageOf(nameBucket(record.name))))
       return
     }
+    if (record.type === 'LeasesRenewed') return
     if (this.#claimsByPage) {
       this.#pages.add(claimsPartName(pageOf(record.changesourceid)))
       return

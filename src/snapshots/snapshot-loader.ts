@@ -299,6 +299,8 @@ function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: Rea
     trieOfPages(buckets, namePages),
     trieOfPages(head.nextId - 1 - claimed, unclaimedPages),
     byMaster,
+    emptyTrie(),
+    emptyTrie(),
   )
   return state
 }

@@ -68,19 +68,39 @@ export const released = (changesourceid: number, masterid: number, reason: 'rele
   reason,
 })
 
+/** An event appended at a time (ms); a bare event is appended at time 0. */
+export type Timed = ChangeEvent | readonly [time: number, event: ChangeEvent]
+
+/** `event`, appended at `time`. */
+export const at = (time: number, event: ChangeEvent): Timed => [time, event] as const
+
+export const claimedWithLease = (changesourceid: number, masterid: number, leaseMs: number): ChangeEvent => ({ type: 'MasterClaimed', changesourceid, masterid, leaseMs })
+export const renewed = (masterid: number): ChangeEvent => ({ type: 'LeasesRenewed', masterid })
+export const expired = (changesourceid: number, masterid: number, expiredAt: number): ChangeEvent => ({
+  type: 'MasterReleased',
+  changesourceid,
+  masterid,
+  reason: 'lease-expired',
+  expiredAt,
+})
+
 /** The projection after `events`, stamped as the writer stamps them. */
-export function state(...events: ChangeEvent[]): ChangeSourcesState {
+export function state(...events: Timed[]): ChangeSourcesState {
   let current = initialState()
-  for (const event of events) current = evolve(current, stampEvent(event, current.seq + 1, 0, current.hash))
+  for (const item of events) {
+    const [time, event] = Array.isArray(item) ? (item as readonly [number, ChangeEvent]) : [0, item as ChangeEvent]
+    current = evolve(current, stampEvent(event, current.seq + 1, time, current.hash))
+  }
   return current
 }
 
 /** given(events).when(command).then(events) | .thenError(ErrorClass) — the decider spec, as emmett writes it. */
-export function given(...events: ChangeEvent[]) {
+export function given(...events: Timed[]) {
   const before = state(...events)
   return {
-    when(command: Command) {
-      const decision = decide(before, command)
+    /** The command decided at time `now` (default 0), with `maxClockSkewMs` (default 0). */
+    when(command: Command, { now = 0, maxClockSkewMs = 0 }: { now?: number; maxClockSkewMs?: number } = {}) {
+      const decision = decide(before, command, { now, maxClockSkewMs })
       return {
         then(expected: ChangeEvent[]): void {
           if (decision instanceof ChangeSourcesError) assert.unreachable(`expected events, got ${decision.code}: ${decision.message}`)

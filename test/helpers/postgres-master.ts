@@ -51,7 +51,7 @@ function failure(error: unknown): { code: string; message: string } {
 function lastRecordOf(changesourceid: number): ChangeRecord | undefined {
   for (let index = seen.length - 1; index >= 0; index--) {
     const record = seen[index]!
-    if (record.type !== 'ChangeSourceRegistered' && record.changesourceid === changesourceid) return record
+    if ((record.type === 'MasterClaimed' || record.type === 'MasterReleased') && record.changesourceid === changesourceid) return record
   }
   return undefined
 }
