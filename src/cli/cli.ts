@@ -26,6 +26,9 @@ import { changeSourcesTable, claimDuration, claimsTable, iso, progressBar, recor
 import { removeTemporaryFoldersNow } from '../stores/level/temporary-folders.js'
 import { checkPostgresLogExists, DEFAULT_SCHEMA, logLocation, type LogLocation } from './log-location.js'
 import { followLog } from './log-follower.js'
+import { checkOutputPath, writeWholeFile } from './output-file.js'
+import { collectClaimsReport } from '../report/collect-claims-report.js'
+import { renderReportHtml } from '../report/report-html.js'
 
 const EXIT_DAMAGED = 1
 const EXIT_FAILED = 2
@@ -82,6 +85,11 @@ function wholeNumberFrom1(what: string): (value: string) => number {
     if (!/^[1-9]\d*$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BadOption(`expected ${what}: a whole number from 1`)
     return Number(value)
   }
+}
+
+/** A repeatable option's parser: each value parsed and added to the ones before. */
+function collect<T>(parse: (value: string) => T): (value: string, previous: T[]) => T[] {
+  return (value, previous) => [...previous, parse(value)]
 }
 
 function parseSchema(value: string): string {
@@ -263,6 +271,47 @@ program
             print(`${history.records.length} matching records (add --records to list them)`)
           }
         })
+      },
+    ),
+  )
+
+program
+  .command('report')
+  .description('the claims timeline as one self-contained HTML page (-o): a lane per change source, a bar per claim, the gaps, the state at the end, the verify line')
+  .argument(...locationArgument)
+  .option('--since <time>', 'only from this ISO time on', parseTime)
+  .option('--until <time>', 'only up to this ISO time', parseTime)
+  .option('--changesource <id|name>', 'only this change source (a number is an id, anything else a name); repeat for more', collect<number | string>((value) => (/^[1-9]\d*$/.test(value) ? Number(value) : value)), [])
+  .option('--master <id>', 'only the claims of this master; repeat for more', collect(wholeNumberFrom1('an id')), [])
+  .option('-o, --output <file>', 'write the HTML page to this file (with --json: the JSON)')
+  .option('--json', 'the same data as JSON: to stdout, or to the -o file')
+  .option(...copy)
+  .option(...schema)
+  .action(
+    action(
+      async (
+        argument: string,
+        options: Common & { since?: number; until?: number; changesource: (number | string)[]; master: number[]; output?: string },
+      ) => {
+        if (options.output === undefined && !options.json) usageError('report needs -o <file> for the HTML page, or --json for the data')
+        if (options.since !== undefined && options.until !== undefined && options.since > options.until) usageError('--since must not be after --until')
+        if (options.output !== undefined) await checkOutputPath('--output', options.output)
+        const source = logLocation(argument, options.schema).display
+        const report = await withLog(argument, options, 'reading', (log) =>
+          collectClaimsReport(log, {
+            source,
+            ...(options.since === undefined ? {} : { since: options.since }),
+            ...(options.until === undefined ? {} : { until: options.until }),
+            changesources: options.changesource,
+            masterids: options.master,
+          }),
+        )
+        const text = options.json ? JSON.stringify(report, null, 2) + '\n' : renderReportHtml(report)
+        if (options.output === undefined) print(text)
+        else {
+          await writeWholeFile(options.output, text)
+          process.stderr.write(`wrote ${options.output}: ${report.lanes.length} change sources, ${report.intervals.length} claims, ${report.gaps.length} gaps\n`)
+        }
       },
     ),
   )
