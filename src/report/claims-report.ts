@@ -27,7 +27,8 @@ export interface ReportClaim {
   readonly masterid: number
   readonly from: ReportMark
   readonly to: (ReportMark & { readonly reason: string; readonly expiredAt?: number }) | null
-  readonly leaseMs?: number
+  /** The lease's length; null or absent for a claim without a lease. */
+  readonly leaseMs?: number | null
 }
 
 export interface ClaimsReportInput {
@@ -135,7 +136,7 @@ export function buildClaimsReport(input: ClaimsReportInput): ClaimsReport {
       end,
       durationMs: end - start,
       ending: claim.to?.reason ?? STILL_HELD,
-      ...(claim.leaseMs === undefined ? {} : { leaseMs: claim.leaseMs }),
+      ...(claim.leaseMs == null ? {} : { leaseMs: claim.leaseMs }),
     })
   }
   all.sort((a, b) => a.lane - b.lane || a.token - b.token)
