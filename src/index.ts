@@ -37,13 +37,19 @@ export type { VerifyReport } from './audit/verify.js'
 /** The hash the first record chains to: 64 zeros. */
 export { GENESIS_HASH } from './domain/projection.js'
 
+/** A claim as claimChangeSource, getClaim, renewLeases and claims$ give it: master, fencing token, since, lease and deadline. */
+export type { Claim } from './domain/leases.js'
+
 /** A change source as the queries return it: a frozen plain object `{ id, name, masterid }`. */
 export type { ChangeSource, ChangeSourcesFilter } from './domain/projection.js'
 
 /** A record of the log: flat and frozen; `seq` is contiguous from 1 and never reused. */
-export type { ChangeRecord, ChangeEvent, ChangeEventType, ReleaseReason, RecordStamp } from './domain/events.js'
+export type { ChangeRecord, ChangeSourceRecord, ChangeEvent, ChangeEventType, ReleaseReason, RecordStamp } from './domain/events.js'
 
-/** The schema version this code writes; records of a higher version stop open with UnknownSchemaVersionError. */
+/**
+ * The newest schema version this code writes (2: the lease records; the others are still written
+ * at 1); records of a higher version stop open with UnknownSchemaVersionError.
+ */
 export { SCHEMA_VERSION } from './domain/events.js'
 
 /**
@@ -55,6 +61,7 @@ export {
   ErrorCode,
   ChangeSourcesError,
   ChangeSourceAlreadyClaimedError,
+  ClaimLostError,
   UnknownChangeSourceError,
   InvalidArgumentError,
   ClosedError,

@@ -186,8 +186,8 @@ onEachBackend('audit: history', (test) => {
     const master13 = await cs.history({ masterid: 13 })
     assert.equal(master13.records.map((record) => record.seq), [3, 4, 5, 6])
     assert.equal(master13.claims, [
-      { changesourceid: a, name: 'a', masterid: 13, from: { seq: 3, timestamp: 1_000 }, to: { seq: 5, timestamp: 2_000, reason: 'released' } },
-      { changesourceid: b, name: 'b', masterid: 13, from: { seq: 4, timestamp: 1_000 }, to: { seq: 6, timestamp: 3_000, reason: 'master-deactivated' } },
+      { changesourceid: a, name: 'a', masterid: 13, token: 3, leaseMs: null, from: { seq: 3, timestamp: 1_000 }, to: { seq: 5, timestamp: 2_000, reason: 'released' } },
+      { changesourceid: b, name: 'b', masterid: 13, token: 4, leaseMs: null, from: { seq: 4, timestamp: 1_000 }, to: { seq: 6, timestamp: 3_000, reason: 'master-deactivated' } },
     ])
 
     const sourceA = await cs.history({ name: 'a' })

@@ -261,11 +261,11 @@ test('watch without --from prints only new records, as rows under a header; a cl
   assert.is(imported.code, 0, imported.stderr)
   const watching = watch([context.url, '--schema', schema])
   await watching.until(1)
-  assert.match(watching.lines[0]!, /^seq\s+time\s+event\s+change source\s+master\s+reason$/)
+  assert.match(watching.lines[0]!, /^seq\s+time\s+event\s+change source\s+master\s+detail$/)
   await append(context, schema, ['row-a'])
   await watching.until(3)
   assert.match(watching.lines[1]!, /^4\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+ChangeSourceRegistered\s+\d+ row-a\s+—\s+—$/)
-  assert.match(watching.lines[2]!, /^5\s+\S+\s+MasterClaimed\s+\d+\s+7\s+—$/)
+  assert.match(watching.lines[2]!, /^5\s+\S+\s+MasterClaimed\s+\d+\s+7\s+token 5$/)
   // The reader goes away; the next record written meets the closed pipe.
   watching.child.stdout.destroy()
   await append(context, schema, ['row-b'])

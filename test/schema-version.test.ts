@@ -9,6 +9,7 @@ import { AuditLog, ChangeSources, ErrorCode, GENESIS_HASH, UnknownSchemaVersionE
 import { logKey } from '../src/stores/level/level-log-store.js'
 import { stampEvent, encodeRecord } from '../src/log/record-codec.js'
 import { registerUpcaster, type RawRecord } from '../src/log/upcasters.js'
+import { SCHEMA_VERSION } from '../src/domain/events.js'
 import { rejectsWith } from './helpers/assertions.js'
 
 // Version 0, as this test imagines it: {"v":0,"n":seq,"at":ms,"op":"claim","cs":id,"by":master,"hash":…},
@@ -75,14 +76,15 @@ test('a record of a newer version stops open with UnknownSchemaVersionError nami
   const db = new MemoryLevel<string, string>()
   const first = stampEvent({ type: 'ChangeSourceRegistered', changesourceid: 1, name: 'a' }, 1, 1_000, GENESIS_HASH)
   await db.put(logKey(1), encodeRecord(first))
-  await db.put(logKey(2), JSON.stringify({ version: 2, seq: 2, something: 'new' }))
+  await db.put(logKey(2), JSON.stringify({ version: SCHEMA_VERSION + 1, seq: 2, something: 'new' }))
   const error = await rejectsWith(() => ChangeSources.open({ db }), ErrorCode.unknownSchemaVersion, UnknownSchemaVersionError)
-  assert.equal([error.seq, error.version], [2, 2])
+  assert.equal([error.seq, error.version], [2, SCHEMA_VERSION + 1])
   await db.close()
 })
 
-test('an upcaster is only for versions below the current one', () => {
+test('an upcaster is only for versions below the ones read as they are (1 and 2)', () => {
   assert.throws(() => registerUpcaster(1, version0), RangeError)
+  assert.throws(() => registerUpcaster(2, version0), RangeError)
 })
 
 test.run()

@@ -71,7 +71,7 @@ export function claimsTable(claims: readonly ClaimInterval[], now: number): stri
 export function recordsTable(records: readonly ChangeRecord[]): string {
   if (records.length === 0) return '(no records)'
   return table(
-    ['seq', 'time', 'event', 'change source', 'master', 'reason'],
+    ['seq', 'time', 'event', 'change source', 'master', 'detail'],
     records.map((record) => [
       record.seq,
       iso(record.timestamp),
@@ -90,7 +90,7 @@ const RECORD_COLUMNS = [
   ['event', 22],
   ['change source', 24],
   ['master', 8],
-  ['reason', 0],
+  ['detail', 0],
 ] as const
 
 function row(cells: ReadonlyArray<string | number>): string {
