@@ -10,7 +10,8 @@ import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { restoreState } from '../src/engine/restore.js'
 import { Writer } from '../src/engine/writer.js'
 import { discardingStore } from './helpers/discarding-store.js'
-import { claimed, registered, released, state } from './helpers/fixtures.js'
+import { at, claimed, claimedWithLease, expired, registered, released, renewed, state } from './helpers/fixtures.js'
+import { getClaim } from '../src/domain/leases.js'
 
 test('evolve returns a new state and leaves the one it was given as it was', () => {
   const before = state(registered(1, 'a'), registered(2, 'b'))
@@ -97,6 +98,83 @@ test('after every write the whole state is frozen, so no later write can change 
   await Promise.all(Array.from({ length: 40 }, (_, index) => writer.submit({ type: 'RegisterChangeSource', name: `late${index}` })))
   assert.equal(unfrozen(writer.state), [])
   states.forEach((state, index) => assert.is(JSON.stringify(state), snapshots[index], `state ${index} changed after it was committed`))
+})
+
+// Leases: the claim a query returns after given records (seq = position, so a token is a position).
+test('lease: a claim with a lease is held with its token (its seq), since, length and deadline', () => {
+  const after = state(registered(1, 'a'), at(1000, claimedWithLease(1, 7, 100)))
+  assert.equal(getClaim(after, 1), { changesourceid: 1, masterid: 7, token: 2, since: 1000, leaseMs: 100, expiresAt: 1100 })
+  assert.equal(getChangeSource(after, 1), { id: 1, name: 'a', masterid: 7 })
+  assert.ok(Object.isFrozen(getClaim(after, 1)))
+})
+
+test('lease: a renewal moves the deadline of every lease of its master, and of no other master', () => {
+  const after = state(
+    registered(1, 'a'),
+    registered(2, 'b'),
+    registered(3, 'c'),
+    at(1000, claimedWithLease(1, 7, 100)),
+    at(1010, claimedWithLease(2, 7, 300)),
+    at(1020, claimedWithLease(3, 8, 100)),
+    at(1050, renewed(7)),
+  )
+  assert.is(getClaim(after, 1)!.expiresAt, 1150)
+  assert.is(getClaim(after, 2)!.expiresAt, 1350)
+  assert.is(getClaim(after, 3)!.expiresAt, 1120)
+  assert.is(getClaim(after, 1)!.token, 4, 'a renewal keeps the token')
+})
+
+test('lease: a renewal stamped earlier than the last one (another writer\'s clock) never moves a deadline back', () => {
+  const after = state(registered(1, 'a'), at(1000, claimedWithLease(1, 7, 100)), at(1080, renewed(7)), at(1040, renewed(7)))
+  assert.is(getClaim(after, 1)!.expiresAt, 1180)
+})
+
+test('lease: a claim made after the last renewal lasts from the claim', () => {
+  const after = state(registered(1, 'a'), registered(2, 'b'), at(1000, claimedWithLease(1, 7, 100)), at(1050, renewed(7)), at(1090, claimedWithLease(2, 7, 100)))
+  assert.is(getClaim(after, 1)!.expiresAt, 1150)
+  assert.is(getClaim(after, 2)!.expiresAt, 1190)
+})
+
+test('lease: an expiry ends the claim like a release; the next claim has a greater token', () => {
+  const expiredOnly = state(registered(1, 'a'), at(1000, claimedWithLease(1, 7, 100)), at(1200, expired(1, 7, 1100)))
+  assert.is(getClaim(expiredOnly, 1), null)
+  assert.equal(getChangeSource(expiredOnly, 1), { id: 1, name: 'a', masterid: null })
+  assert.equal(getChangeSources(expiredOnly, { masterid: 7 }), [])
+  const takenOver = state(registered(1, 'a'), at(1000, claimedWithLease(1, 7, 100)), at(1200, expired(1, 7, 1100)), at(1200, claimedWithLease(1, 8, 100)))
+  assert.equal(getClaim(takenOver, 1), { changesourceid: 1, masterid: 8, token: 4, since: 1200, leaseMs: 100, expiresAt: 1300 })
+})
+
+test('lease: a master that held leases and then none starts afresh: an old renewal does not carry over', () => {
+  // Master 7 renewed at 1500, lost everything, then claims with a clock behind that renewal.
+  const after = state(registered(1, 'a'), at(1000, claimedWithLease(1, 7, 1000)), at(1500, renewed(7)), at(1600, released(1, 7)), at(1400, claimedWithLease(1, 7, 100)))
+  assert.is(getClaim(after, 1)!.expiresAt, 1500)
+})
+
+test('lease: Buildbot\'s claim has a token and no lease, and a renewal of its master changes nothing', () => {
+  const after = state(registered(1, 'a'), registered(2, 'b'), at(1000, claimed(1, 7)), at(1000, claimedWithLease(2, 7, 100)), at(1050, renewed(7)))
+  assert.equal(getClaim(after, 1), { changesourceid: 1, masterid: 7, token: 3, since: 1000, leaseMs: null, expiresAt: null })
+  assert.is(getClaim(after, 2)!.expiresAt, 1150)
+})
+
+test('lease: replaying stored lease records (version 2) gives the state that evolving them one by one gave', async () => {
+  const events = [registered(1, 'a'), registered(2, 'b'), claimedWithLease(1, 3, 300), claimed(2, 3), renewed(3), expired(1, 3, 1700), claimedWithLease(1, 4, 50)]
+  const times = [1000, 1100, 1200, 1300, 1400, 1700, 1800]
+  let current = initialState()
+  const records: ChangeRecord[] = []
+  for (const [index, event] of events.entries()) {
+    const record = stampEvent(event, current.seq + 1, times[index]!, current.hash)
+    records.push(record)
+    current = evolve(current, record)
+  }
+  assert.equal(records.map((record) => record.version), [1, 1, 2, 1, 2, 2, 2])
+  const db = new MemoryLevel()
+  await db.open()
+  const store = await LevelLogStore.open(db, { sync: false })
+  await store.append(records.map((record) => ({ seq: record.seq, value: encodeRecord(record) })), 0)
+  const { state: replayed } = await restoreState(store)
+  assert.equal(replayed, current)
+  assert.equal(getClaim(replayed, 1), { changesourceid: 1, masterid: 4, token: 7, since: 1800, leaseMs: 50, expiresAt: 1850 })
+  assert.equal(getClaim(replayed, 2), { changesourceid: 2, masterid: 3, token: 4, since: 1300, leaseMs: null, expiresAt: null })
 })
 
 test.run()
