@@ -129,6 +129,7 @@ export class ChangeSources {
       now: clock.now,
       maxClockSkewMs: clock.maxClockSkewMs,
       state: () => this.#writer.state,
+      moved: this.#stream.changes$,
       expire: () => this.#writer.submit({ type: 'ExpireLeases' }),
     })
   }

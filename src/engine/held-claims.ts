@@ -24,6 +24,14 @@ export function heldClaims(masterid: number, sources: HeldClaimsSources): Observ
     const evaluate = (): void => {
       queued = false
       if (subscriber.closed) return
+      try {
+        emitAndWake()
+      } catch (error) {
+        // A clock that fails: the subscriber hears of it, rather than the process as an uncaught error.
+        subscriber.error(error)
+      }
+    }
+    const emitAndWake = (): void => {
       const state = sources.state()
       const now = sources.now()
       const live = claimsOfMaster(state, masterid)
