@@ -113,6 +113,41 @@ test('history: claim intervals with durations and reasons, by master and by chan
   assert.match(table.stdout, /master-deactivated/)
 })
 
+test('history shows tokens, leases and expiries: the interval of an expired lease ends at its deadline', async ({ folder }) => {
+  const location = join(folder, 'leases')
+  let clock = T0
+  const cs = await ChangeSources.open({ location, now: () => clock, sweepIntervalMs: 0, maxClockSkewMs: 0 })
+  const id = await cs.findChangeSourceId('poller:acme/leased')
+  const claim = await cs.claimChangeSource(id, 13, { leaseMs: HOUR })
+  clock = T0 + HOUR / 2
+  await cs.renewLeases(13, [claim])
+  clock = T0 + 3 * HOUR
+  await cs.claimChangeSource(id, 14)
+  await cs.close()
+
+  const result = await run(['history', location, '--json', '--records'])
+  assert.is(result.code, 0, result.stderr)
+  const { claims } = JSON.parse(result.stdout)
+  assert.equal(
+    claims.map((interval: { masterid: number; token: number; leaseMs: number | null; durationMs: number; to: { reason: string; expiredAt?: number } | null }) => [
+      interval.masterid,
+      interval.token,
+      interval.leaseMs,
+      interval.to && interval.durationMs,
+      interval.to && [interval.to.reason, interval.to.expiredAt],
+    ]),
+    [
+      [13, claim.token, HOUR, HOUR + HOUR / 2, ['lease-expired', T0 + HOUR / 2 + HOUR]],
+      [14, claim.token + 3, null, null, null],
+    ],
+  )
+  const table = await run(['history', location, '--records'])
+  assert.is(table.code, 0, table.stderr)
+  assert.match(table.stdout, new RegExp(`token ${claim.token}, lease 1h`))
+  assert.match(table.stdout, /lease-expired at 2026-11-24T14:30:00.000Z/)
+  assert.match(table.stdout, /leases renewed/)
+})
+
 test('verify: exit 0 with the length and head hash; after tampering, exit 1 and the first bad seq', async ({ location }) => {
   const whole = await run(['verify', location, '--json'])
   assert.is(whole.code, 0, whole.stderr)
