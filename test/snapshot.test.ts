@@ -1,16 +1,12 @@
 // Snapshots (issue 5): written with the record that completes them, loaded on open so that only the
 // tail is folded (counted, not timed), and ignored — never trusted, never fatal — when missing,
 // damaged, of another schema version, or not matching the log.
-import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
-import { restoreState, type Restored, type RestoreOptions } from '../src/engine/restore.js'
 import { getChangeSource, getChangeSources } from '../src/domain/projection.js'
-import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { sha256 } from '../src/sha256.js'
 import {
   CLAIMS_PREFIX,
-  HEAD_PART,
   claimsPartName,
   ROWS_PREFIX,
   digestOf,
@@ -24,27 +20,8 @@ import {
 import { SCHEMA_VERSION } from '../src/domain/events.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
+import { HEAD_KEY, onRawDb, restoreOf, rewritePartPassingChecks } from './helpers/raw-snapshot.js'
 import { LONG } from './helpers/long.js'
-
-type Raw = {
-  get(key: string): Promise<string | undefined>
-  put(key: string, value: string): Promise<void>
-  del(key: string): Promise<void>
-  keys(options: { gte: string; lt: string }): { all(): Promise<string[]> }
-}
-
-async function onRawDb<T>(store: TestStore, body: (db: Raw) => Promise<T>): Promise<T> {
-  if (store.where.db !== undefined) return body(store.where.db as never)
-  const db = new Level<string, string>(store.where.location!)
-  await db.open()
-  try {
-    return await body(db as never)
-  } finally {
-    await db.close()
-  }
-}
-
-const HEAD_KEY = `snapshot!${HEAD_PART}`
 
 /** 30 registrations and claims, then master 2 deactivated: 60 + 10 records, a snapshot every 25. */
 async function build(store: TestStore): Promise<{ everything: ChangeSource[]; head: number }> {
@@ -59,11 +36,6 @@ async function build(store: TestStore): Promise<{ everything: ChangeSource[]; he
   return result
 }
 
-/** The state at the head restored from the store as open restores it, read while no component has the store open. */
-async function restoreOf(store: TestStore, options: RestoreOptions = {}): Promise<Restored> {
-  return onRawDb(store, async (db) => restoreState(await LevelLogStore.open(db as never, { sync: false }), 'head', options))
-}
-
 /** Opens, and tells how many records the open folded and whether it used a snapshot. */
 async function reopen(store: TestStore): Promise<{ folded: number; usedSnapshot: boolean; everything: ChangeSource[]; cs: ChangeSources }> {
   const { recordsFolded, snapshot } = await restoreOf(store)
@@ -76,23 +48,6 @@ async function rewriteHead(store: TestStore, change: (head: SnapshotHead) => Par
     const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
     const changed = { ...head, ...change(head) }
     await db.put(HEAD_KEY, JSON.stringify(rechecksum ? { ...changed, checksum: headChecksum(changed) } : changed))
-  })
-}
-
-/**
- * Replaces a part and recomputes the digest and the head's checksum, as a writer with a bug would
- * have stored it: the snapshot passes every check of open, and the page fails only when parsed.
- */
-async function rewritePartPassingChecks(store: TestStore, part: string, value: string): Promise<void> {
-  await onRawDb(store, async (db) => {
-    await db.put(`snapshot!${part}`, value)
-    const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
-    const { rows, claims, names: namePages } = partNamesOf(head)
-    const names = [...rows, ...claims, ...namePages]
-    const checksums: string[] = []
-    for (const name of names) checksums.push(sha256((await db.get(`snapshot!${name}`))!))
-    const changed = { ...head, digest: digestOf(checksums) }
-    await db.put(HEAD_KEY, JSON.stringify({ ...changed, checksum: headChecksum(changed) }))
   })
 }
 
