@@ -1,16 +1,12 @@
 // Snapshots (issue 5): written with the record that completes them, loaded on open so that only the
 // tail is folded (counted, not timed), and ignored — never trusted, never fatal — when missing,
 // damaged, of another schema version, or not matching the log.
-import { Level } from 'level'
 import * as assert from 'uvu/assert'
 import { ChangeSources, ErrorCode, type ChangeSource } from '../src/index.js'
-import { restoreState, type Restored, type RestoreOptions } from '../src/engine/restore.js'
 import { getChangeSource, getChangeSources } from '../src/domain/projection.js'
-import { LevelLogStore } from '../src/stores/level/level-log-store.js'
 import { sha256 } from '../src/sha256.js'
 import {
   CLAIMS_PREFIX,
-  HEAD_PART,
   claimsPartName,
   ROWS_PREFIX,
   digestOf,
@@ -21,29 +17,11 @@ import {
   rowsPartName,
   type SnapshotHead,
 } from '../src/snapshots/snapshot.js'
+import { SCHEMA_VERSION } from '../src/domain/events.js'
 import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
+import { HEAD_KEY, onRawDb, restoreOf, rewritePartPassingChecks } from './helpers/raw-snapshot.js'
 import { LONG } from './helpers/long.js'
-
-type Raw = {
-  get(key: string): Promise<string | undefined>
-  put(key: string, value: string): Promise<void>
-  del(key: string): Promise<void>
-  keys(options: { gte: string; lt: string }): { all(): Promise<string[]> }
-}
-
-async function onRawDb<T>(store: TestStore, body: (db: Raw) => Promise<T>): Promise<T> {
-  if (store.where.db !== undefined) return body(store.where.db as never)
-  const db = new Level<string, string>(store.where.location!)
-  await db.open()
-  try {
-    return await body(db as never)
-  } finally {
-    await db.close()
-  }
-}
-
-const HEAD_KEY = `snapshot!${HEAD_PART}`
 
 /** 30 registrations and claims, then master 2 deactivated: 60 + 10 records, a snapshot every 25. */
 async function build(store: TestStore): Promise<{ everything: ChangeSource[]; head: number }> {
@@ -58,11 +36,6 @@ async function build(store: TestStore): Promise<{ everything: ChangeSource[]; he
   return result
 }
 
-/** The state at the head restored from the store as open restores it, read while no component has the store open. */
-async function restoreOf(store: TestStore, options: RestoreOptions = {}): Promise<Restored> {
-  return onRawDb(store, async (db) => restoreState(await LevelLogStore.open(db as never, { sync: false }), 'head', options))
-}
-
 /** Opens, and tells how many records the open folded and whether it used a snapshot. */
 async function reopen(store: TestStore): Promise<{ folded: number; usedSnapshot: boolean; everything: ChangeSource[]; cs: ChangeSources }> {
   const { recordsFolded, snapshot } = await restoreOf(store)
@@ -75,23 +48,6 @@ async function rewriteHead(store: TestStore, change: (head: SnapshotHead) => Par
     const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
     const changed = { ...head, ...change(head) }
     await db.put(HEAD_KEY, JSON.stringify(rechecksum ? { ...changed, checksum: headChecksum(changed) } : changed))
-  })
-}
-
-/**
- * Replaces a part and recomputes the digest and the head's checksum, as a writer with a bug would
- * have stored it: the snapshot passes every check of open, and the page fails only when parsed.
- */
-async function rewritePartPassingChecks(store: TestStore, part: string, value: string): Promise<void> {
-  await onRawDb(store, async (db) => {
-    await db.put(`snapshot!${part}`, value)
-    const head = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
-    const { rows, claims, names: namePages } = partNamesOf(head)
-    const names = [...rows, ...claims, ...namePages]
-    const checksums: string[] = []
-    for (const name of names) checksums.push(sha256((await db.get(`snapshot!${name}`))!))
-    const changed = { ...head, digest: digestOf(checksums) }
-    await db.put(HEAD_KEY, JSON.stringify({ ...changed, checksum: headChecksum(changed) }))
   })
 }
 
@@ -131,7 +87,7 @@ onEachBackend('snapshots', (test) => {
     ['missing', (store) => onRawDb(store, (db) => db.del(HEAD_KEY))],
     ['a head that is not JSON', (store) => onRawDb(store, (db) => db.put(HEAD_KEY, '{"seq":'))],
     ['a head that fails its checksum', (store) => rewriteHead(store, (head) => ({ nextId: head.nextId + 1 }), false)],
-    ['of another schema version', (store) => rewriteHead(store, () => ({ schemaVersion: 2 }))],
+    ['of another schema version', (store) => rewriteHead(store, () => ({ schemaVersion: SCHEMA_VERSION + 1 }))],
     ['whose hash is not the log’s', (store) => rewriteHead(store, () => ({ hash: 'f'.repeat(64) }))],
     ['past the end of the log', (store) => rewriteHead(store, (head) => ({ seq: head.seq + 5 }))],
     ['with a page missing', (store) => onRawDb(store, async (db) => db.del(`snapshot!${ROWS_PREFIX}00000000`))],
@@ -254,6 +210,45 @@ onEachBackend('snapshots: pages that pass their checksum and do not parse, and o
     assert.ok(fixed.usedSnapshot)
     await fixed.cs.close()
   })
+
+  test('a snapshot of format 3, which kept no claim\u2019s token, since or lease, is ignored, and the next snapshot replaces it', async ({ store }) => {
+    const { everything, head } = await build(store)
+    // The snapshot as format 3 wrote it: claims pages of [offset, masterid, …], no lease holders in
+    // the head, and the head's checksum over format 3's fields (docs/log-format.md keeps its description).
+    await onRawDb(store, async (db) => {
+      const current = JSON.parse((await db.get(HEAD_KEY))!) as SnapshotHead
+      const { rows, claims, names } = partNamesOf(current)
+      const checksums: string[] = []
+      for (const name of [...rows, ...claims, ...names]) {
+        let value = (await db.get(`snapshot!${name}`))!
+        if (name.startsWith(CLAIMS_PREFIX)) {
+          const flat = JSON.parse(value) as number[]
+          value = JSON.stringify(flat.flatMap((entry, index) => (index % 5 < 2 ? [entry] : [])))
+          await db.put(`snapshot!${name}`, value)
+        }
+        checksums.push(sha256(value))
+      }
+      const { leaseHolders: _, checksum: __, ...kept } = current
+      const formatThree = { ...kept, format: 3, schemaVersion: 1, digest: digestOf(checksums) }
+      const fields = [3, 1, kept.seq, kept.hash, kept.timestamp, kept.nextId, kept.pageKeys, kept.rowPages, kept.namePages, kept.namePagesPerPart, kept.holders, formatThree.digest]
+      await db.put(HEAD_KEY, JSON.stringify({ ...formatThree, checksum: sha256(JSON.stringify(fields)) }))
+    })
+    const { snapshot } = await restoreOf(store)
+    assert.ok(!snapshot.used && snapshot.reason === 'the snapshot is of format 3, not 4', JSON.stringify(snapshot))
+    const reopened = await reopen(store)
+    assert.not.ok(reopened.usedSnapshot)
+    assert.is(reopened.folded, head)
+    assert.equal(reopened.everything, everything)
+    for (let index = 0; index < 25; index++) await reopened.cs.findChangeSourceId(`after-${index}`)
+    const expected = { everything: await reopened.cs.getChangeSources(), claim: await reopened.cs.getClaim(1) }
+    await reopened.cs.close()
+    const fixed = await reopen(store)
+    assert.ok(fixed.usedSnapshot)
+    assert.equal(fixed.everything, expected.everything)
+    assert.equal(await fixed.cs.getClaim(1), expected.claim)
+    assert.ok(expected.claim !== null && expected.claim.token > 0)
+    await fixed.cs.close()
+  })
 }, { levelOnly: true })
 
 onEachBackend('snapshots at scale', (test) => {
@@ -290,14 +285,15 @@ onEachBackend('snapshots at scale', (test) => {
     assert.is(reopened.cs.head, head)
     await reopened.cs.close()
     // The snapshot is at the head but for the last release (of id 7, on rows page 0): the restore
-    // parses that page only, a read one more, and reading every change source every rows page (and no name page).
+    // parses that page and its claims page only, a read two more, and reading every change source
+    // every rows page and its claims page (every page has claims), and no name page.
     let parsed = 0
     const { state } = await restoreOf(store, { onPageParsed: () => (parsed += 1) })
-    assert.is(parsed, 1)
-    assert.equal(getChangeSource(state, 1500), before.all[1499])
     assert.is(parsed, 2)
+    assert.equal(getChangeSource(state, 1500), before.all[1499])
+    assert.is(parsed, 4)
     assert.equal(getChangeSources(state), before.all)
-    assert.is(parsed, pageOf(changeSources) + 1)
+    assert.is(parsed, 2 * (pageOf(changeSources) + 1))
     const lazy = await store.open({ snapshotEvery: every })
     assert.equal(await view(lazy), before)
     // A new name after a lazy open gets the next id, and an old one its own.

@@ -98,6 +98,16 @@ export function filteredPage<T>(source: LazyNode<T>, size: number, keep: (value:
   })
 }
 
+/** Calls `visit` with each value of `page` (built now if it is not yet) and its key's offset in the page, in key order. */
+export function forEachInLazyPage<T>(page: LazyNode<T>, visit: (offset: number, value: T) => void): void {
+  page.node().forEach((leaf, slot) => {
+    if (leaf === undefined) return
+    ;(leaf as TrieNode<T>).forEach((value, index) => {
+      if (value !== undefined) visit(slot * WIDTH + index, value as T)
+    })
+  })
+}
+
 /**
  * A trie of `size` values whose level-1 nodes are `pages` (page index → page), for restore to
  * build from a snapshot. Only the levels above the pages are created.

@@ -3,10 +3,11 @@
  * name pages that registrations added to, and the claims pages whose claims now differ.
  *
  * Claims are tracked by change source, not by page: a claims page is rewritten only when one of
- * its change sources is held by another master than at the snapshot, or by none. A master that
- * releases its change sources and claims them again, or claims that come and go between two
- * snapshots, leave nothing to rewrite; tracked by page, claim-release cycles scattered over the
- * ids would re-encode every claims page at every snapshot (docs/benchmarks.md).
+ * its change sources was held at the snapshot (a release ended that claim: whatever holds it now
+ * holds it by another claim, with another token) or is held now by a claim made since. Claims
+ * that come and go between two snapshots leave nothing to rewrite; tracked by page, claim-release
+ * cycles scattered over the ids would re-encode every claims page at every snapshot
+ * (docs/benchmarks.md). Renewals change the lease holders alone, which the head holds whole.
  */
 import type { ChangeRecord } from '../domain/events.js'
 import { trieGet } from '../domain/id-trie.js'
@@ -23,8 +24,8 @@ export const MOST_TRACKED_CHANGE_SOURCES = 16_384
 export class PageChanges {
   /** Rows parts and name pages (namePageKey) that registrations changed, and claims parts taken as changed by page. */
   readonly #pages = new Set<string>()
-  /** Change source → the master that held it at the snapshot (null: none), for those claimed or released since. */
-  readonly #heldBefore = new Map<number, number | null>()
+  /** Change source → whether it was held at the snapshot, for those claimed or released since. */
+  readonly #heldBefore = new Map<number, boolean>()
   #claimsByPage = false
 
   /** Notes what `record`, folded after the snapshot and after the records noted before it, changes. */
@@ -40,9 +41,9 @@ export class PageChanges {
       return
     }
     if (this.#heldBefore.has(record.changesourceid)) return
-    // Only a change source nobody holds is claimed (decide.ts), and a release names its holder: the
-    // first record of a change source after the snapshot tells who held it at the snapshot.
-    this.#heldBefore.set(record.changesourceid, record.type === 'MasterClaimed' ? null : record.masterid)
+    // Only a change source nobody holds is claimed (decide.ts): the first record of a change source
+    // after the snapshot tells whether it was held at the snapshot.
+    this.#heldBefore.set(record.changesourceid, record.type === 'MasterReleased')
     if (this.#heldBefore.size > MOST_TRACKED_CHANGE_SOURCES) this.#trackClaimsByPage()
   }
 
@@ -55,7 +56,7 @@ export class PageChanges {
     for (const changes of [this, later]) {
       for (const page of changes.#pages) both.#pages.add(page)
       // What was held at this snapshot: a change source that `later` notes too was held, at the state
-      // `later` starts from, by whoever held it at the end of these, which says nothing of before.
+      // `later` starts from, as at the end of these, which says nothing of before.
       for (const [id, holder] of changes.#heldBefore) if (!both.#heldBefore.has(id)) both.#heldBefore.set(id, holder)
       if (changes.#claimsByPage) both.#claimsByPage = true
     }
@@ -65,13 +66,13 @@ export class PageChanges {
 
   /**
    * The parts and name pages to rewrite for a snapshot of `state`, the state these changes end at
-   * (encodeSnapshot's `dirty`): the claims pages of the change sources held in `state` by another
-   * master than at the snapshot, or by none.
+   * (encodeSnapshot's `dirty`): the claims pages of the change sources noted that were held at the
+   * snapshot, or are held in `state`.
    */
   dirtyIn(state: ChangeSourcesState): Set<string> {
     const dirty = new Set(this.#pages)
-    for (const [id, holder] of this.#heldBefore) {
-      if ((trieGet(state.indexes.byId, id)?.masterid ?? null) !== holder) dirty.add(claimsPartName(pageOf(id)))
+    for (const [id, heldBefore] of this.#heldBefore) {
+      if (heldBefore || trieGet(state.indexes.claims, id) !== undefined) dirty.add(claimsPartName(pageOf(id)))
     }
     return dirty
   }

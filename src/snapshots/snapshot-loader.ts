@@ -5,10 +5,11 @@
  * reaches it. A snapshot that fails a check is not used, for a reason that says why; the format
  * is described in snapshot.ts, beside its encoder.
  */
-import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSourcesState, type NameBucket } from '../domain/projection.js'
+import { GENESIS_HASH, Indexes, initialState, type ChangeSource, type ChangeSourcesState, type HeldClaim, type LeaseHolder, type NameBucket } from '../domain/projection.js'
 import { SCHEMA_VERSION, type ChangeRecord } from '../domain/events.js'
 import { CorruptLogError, messageOf } from '../errors.js'
-import { emptyTrie, filteredPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, trieOfPages, trieSet, type IdTrie, type LazyNode } from '../domain/id-trie.js'
+import { emptyTrie, filteredPage, forEachInLazyPage, freezeFresh, lazyPage, PAGE_KEYS, trieGet, trieOfPages, trieSet, type IdTrie, type LazyNode } from '../domain/id-trie.js'
+import { isLeaseLength } from '../domain/validate.js'
 import { bucketOfIds } from '../domain/name-index.js'
 import type { LogStore } from '../stores/log-store.js'
 import { decodeRecord } from '../log/record-codec.js'
@@ -20,6 +21,7 @@ import {
   HEAD_PART,
   NAME_PAGES,
   NAMES_PREFIX,
+  NO_LEASE,
   ROWS_PREFIX,
   SNAPSHOT_FORMAT,
   claimsPartName,
@@ -121,8 +123,9 @@ async function readHead(store: LogStore): Promise<SnapshotHead | string | { reas
     const obsoleteParts = Array.from({ length: count }, (_, index) => FORMAT_1_CHUNK_PREFIX + index.toString(16).padStart(8, '0'))
     return { reason: `the snapshot is of format 1, not ${SNAPSHOT_FORMAT}`, obsoleteParts }
   }
-  if (head.checksum !== headChecksum(head)) return 'the snapshot head fails its checksum'
+  // Before the checksum, which covers other fields in other formats: format 3 kept no claim's token, since or lease.
   if (head.format !== SNAPSHOT_FORMAT) return `the snapshot is of format ${String(head.format)}, not ${SNAPSHOT_FORMAT}`
+  if (head.checksum !== headChecksum(head)) return 'the snapshot head fails its checksum'
   if (head.schemaVersion !== SCHEMA_VERSION) return `the snapshot is of schema version ${String(head.schemaVersion)}, not ${SCHEMA_VERSION}`
   if (head.pageKeys !== PAGE_KEYS) return `the snapshot has pages of ${String(head.pageKeys)} keys, not ${PAGE_KEYS}`
   const wellFormed =
@@ -146,8 +149,30 @@ async function readHead(store: LogStore): Promise<SnapshotHead | string | { reas
         holder[0]! > 0 &&
         pagesWellFormed(holder.slice(1), head.rowPages, (page) => rowsOn(head, page)),
     ) &&
-    claimsPerPage(head).every((claims, page) => claims <= rowsOn(head, page))
+    claimsPerPage(head).every((claims, page) => claims <= rowsOn(head, page)) &&
+    leaseHoldersWellFormed(head)
   return wellFormed ? head : 'the snapshot head is not well formed'
+}
+
+/** Whether `leaseHolders` is [masterid, renewedAt, leased, …] by ascending master id, each holding at most the claims `holders` gives it. */
+function leaseHoldersWellFormed(head: SnapshotHead): boolean {
+  const flat: unknown = head.leaseHolders
+  if (!Array.isArray(flat) || flat.length % 3 !== 0) return false
+  const held = new Map<number, number>()
+  for (const [masterid, ...pages] of head.holders) {
+    let count = 0
+    for (let index = 1; index < pages.length; index += 2) count += pages[index]!
+    held.set(masterid!, count)
+  }
+  let previous = 0
+  for (let index = 0; index < flat.length; index += 3) {
+    const [masterid, renewedAt, leased]: unknown[] = flat.slice(index, index + 3)
+    if (!Number.isSafeInteger(masterid) || (masterid as number) <= previous) return false
+    if (typeof renewedAt !== 'number' || !Number.isFinite(renewedAt)) return false
+    if (!Number.isSafeInteger(leased) || (leased as number) < 1 || (leased as number) > (held.get(masterid as number) ?? 0)) return false
+    previous = masterid as number
+  }
+  return true
 }
 
 /** Whether `flat` is [page, count, …] with pages ascending below `pageCount` and counts 1 … `most(page)`. */
@@ -247,13 +272,16 @@ async function readPages(store: LogStore, head: SnapshotHead): Promise<ReadPages
 }
 
 /**
- * The state the snapshot holds, with every page lazy: the rows pages become byId's pages, the
- * unclaimed and by-master indexes are pages filtered from them (sizes from `holders`), and the name
- * pages become the name index's. Building a page parses its stored form once.
+ * The state the snapshot holds, with every page lazy: the claims pages become the claims index's
+ * pages, the rows pages byId's (their holders read from the claims pages), the unclaimed and
+ * by-master indexes are pages filtered from them (sizes from `holders`), and the name pages become
+ * the name index's. Building a page parses its stored form once. The lease holders, few, are built now.
  */
-function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: ReadPages, onPageParsed: () => void): ChangeSourcesState {
-  const rowPages = rows.map((value, page) => rowsPage(head, page, value, claimsPages.get(page), onPageParsed))
+function lazyState(head: SnapshotHead, { rows, claims: claimsParts, names }: ReadPages, onPageParsed: () => void): ChangeSourcesState {
   const claims = claimsPerPage(head)
+  const leaseHolders = leaseHoldersOf(head)
+  const claimPages = new Map([...claimsParts].map(([page, value]) => [page, claimsPage(head, page, claims[page]!, value, leaseHolders, onPageParsed)]))
+  const rowPages = rows.map((value, page) => rowsPage(head, page, value, claimPages.get(page), onPageParsed))
   const byMaster = emptyTrie<IdTrie<ChangeSource>>()
   for (const [masterid, ...flat] of head.holders) {
     const pages: Array<[number, LazyNode<ChangeSource>]> = []
@@ -299,10 +327,57 @@ function lazyState(head: SnapshotHead, { rows, claims: claimsPages, names }: Rea
     trieOfPages(buckets, namePages),
     trieOfPages(head.nextId - 1 - claimed, unclaimedPages),
     byMaster,
-    emptyTrie(),
-    emptyTrie(),
+    trieOfPages(claimed, claimPages),
+    leaseHolders,
   )
   return state
+}
+
+function leaseHoldersOf(head: SnapshotHead): IdTrie<LeaseHolder> {
+  const holders = emptyTrie<LeaseHolder>()
+  const flat = head.leaseHolders
+  for (let index = 0; index < flat.length; index += 3) {
+    const [masterid, renewedAt, leased] = [flat[index]!, flat[index + 1]!, flat[index + 2]!]
+    trieSet(holders, masterid, Object.freeze({ masterid, renewedAt, leased }))
+  }
+  return holders
+}
+
+/**
+ * A claims page of the state, of `count` claims (the head's holders). A claim with a lease whose
+ * master the head does not list among the lease holders makes the page malformed: a release of it
+ * would find no holder to count it down from.
+ */
+function claimsPage(head: SnapshotHead, page: number, count: number, value: string, leaseHolders: IdTrie<LeaseHolder>, onPageParsed: () => void): LazyNode<HeldClaim> {
+  const name = claimsPartName(page)
+  const { first, end } = idsOfPage(page, head.nextId)
+  return lazyPage(count, (set) => {
+    onPageParsed()
+    const flat = parsePage<ClaimsPage>(name, value)
+    if (!Array.isArray(flat) || flat.length % 5 !== 0) throw malformed(name)
+    const base = page * PAGE_KEYS
+    let previous = first - 1
+    for (let index = 0; index < flat.length; index += 5) {
+      const [offset, masterid, token, since, leaseMs]: unknown[] = flat.slice(index, index + 5)
+      const changesourceid = base + (offset as number)
+      const known =
+        Number.isSafeInteger(offset) &&
+        changesourceid > previous &&
+        changesourceid < end &&
+        Number.isSafeInteger(masterid) &&
+        (masterid as number) > 0 &&
+        Number.isSafeInteger(token) &&
+        (token as number) >= 1 &&
+        (token as number) <= head.seq &&
+        typeof since === 'number' &&
+        Number.isFinite(since) &&
+        (leaseMs === NO_LEASE || (isLeaseLength(leaseMs) && trieGet(leaseHolders, masterid as number) !== undefined))
+      if (!known) throw malformed(name)
+      previous = changesourceid
+      const claim: HeldClaim = { changesourceid, masterid: masterid as number, token: token as number, since: since as number, leaseMs: leaseMs === NO_LEASE ? null : (leaseMs as number) }
+      set(changesourceid, Object.freeze(claim))
+    }
+  }, () => malformed(`${name} (its claims and the head's holders disagree)`))
 }
 
 const isUnclaimed = (changeSource: ChangeSource): boolean => changeSource.masterid === null
@@ -333,8 +408,8 @@ function parsePage<T>(part: string, value: string): T {
   }
 }
 
-/** A rows page of the state: its names from the rows part, its claims from the claims part (none when the page has no claims part). */
-function rowsPage(head: SnapshotHead, page: number, value: string, claimsValue: string | undefined, onPageParsed: () => void): LazyNode<ChangeSource> {
+/** A rows page of the state: its names from the rows part, its holders from the claims page (none when the page has no claims part). */
+function rowsPage(head: SnapshotHead, page: number, value: string, claims: LazyNode<HeldClaim> | undefined, onPageParsed: () => void): LazyNode<ChangeSource> {
   const { first, end } = idsOfPage(page, head.nextId)
   return lazyPage(end - first, (set) => {
     onPageParsed()
@@ -345,15 +420,7 @@ function rowsPage(head: SnapshotHead, page: number, value: string, claimsValue: 
     if (!wellFormed) throw malformed(rowsPartName(page))
     const base = page * PAGE_KEYS
     const holders: Array<number | null> = new Array(PAGE_KEYS).fill(null)
-    // Parsed with its rows page, and counted with it: one page of the state.
-    const claims = claimsValue === undefined ? [] : parsePage<ClaimsPage>(claimsPartName(page), claimsValue)
-    if (!Array.isArray(claims) || claims.length % 2 !== 0) throw malformed(claimsPartName(page))
-    for (let index = 0; index < claims.length; index += 2) {
-      const [offset, masterid] = [claims[index], claims[index + 1]]
-      const known = Number.isSafeInteger(offset) && offset! >= first - base && offset! < end - base && Number.isSafeInteger(masterid) && masterid! > 0
-      if (!known) throw malformed(claimsPartName(page))
-      holders[offset!] = masterid!
-    }
+    if (claims !== undefined) forEachInLazyPage(claims, (offset, { masterid }) => void (holders[offset] = masterid))
     let previous = ''
     for (let id = first; id < end; id++) {
       const common = shared[id - first]

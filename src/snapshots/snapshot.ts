@@ -6,16 +6,16 @@
  * consecutive keys, one level-1 node of a trie), so that a snapshot rewrites only the pages that
  * changed since the last one, and open can hand each page to the state unparsed (snapshot-loader.ts):
  *
- *   head             {"format":3,"schemaVersion":1,"seq":…,"hash":…,"timestamp":…,"nextId":…,
+ *   head             {"format":4,"schemaVersion":2,"seq":…,"hash":…,"timestamp":…,"nextId":…,
  *                     "pageKeys":1024,"rowPages":…,"namePages":[page,buckets,page,buckets,…],
  *                     "namePagesPerPart":…,"holders":[[masterid,page,count,page,count,…],…],
- *                     "digest":…,"checksum":…}
+ *                     "leaseHolders":[masterid,renewedAt,leased,…],"digest":…,"checksum":…}
  *   rows!<8 hex>     [shared, suffixes]: the names of the ids page×1024 … page×1024+1023 that
  *                    exist, in id order and front-coded (name i is the first shared[i] UTF-16
  *                    units of name i−1, then suffixes[i]: names registered together share long
  *                    prefixes, and the bytes read on open are most of its cost)
- *   claims!<8 hex>   the claims among those ids, flat as [id − page×1024, masterid, …]; only for
- *                    the pages that have claims
+ *   claims!<8 hex>   the claims among those ids, by id, flat as [id − page×1024, masterid, token,
+ *                    since, leaseMs or 0 for none, …]; only for the pages that have claims
  *   names!<8 hex>    part p holds the name index's pages p×G … p×G+G−1 (G = namePagesPerPart):
  *                    their non-empty buckets, as [bucket − p×G×1024, id or [ids whose names
  *                    share the bucket], …]. G is the power of two that puts about 1,024 buckets
@@ -31,7 +31,9 @@
  * pages that `holders` names and the names parts that hold the pages listed in `namePages` do.
  * `holders` gives, per master, the pages where it holds change sources and how many: the unclaimed
  * and by-master indexes are derived from the rows and claims pages with it, without storing them;
- * `namePages` likewise gives each name page's count of non-empty buckets. `digest` is the SHA-256
+ * `namePages` likewise gives each name page's count of non-empty buckets. `leaseHolders` is the
+ * state's lease holders whole, by master id: one entry per master holding leases, so it stays small
+ * and lives in the head, which every snapshot rewrites (a renewal dirties no page). `digest` is the SHA-256
  * of the parts' own SHA-256s (rows pages in order, then claims pages, then names parts: partNamesOf), and
  * `checksum` the SHA-256 of the head's other fields: a damaged, missing or
  * stale page, or a damaged head, fails the check. A snapshot's head and pages are stored in one
@@ -45,7 +47,7 @@ import type { SnapshotPart } from '../stores/log-store.js'
 import { idsOfBucket } from '../domain/name-index.js'
 import type { ChangeSourcesState } from '../domain/projection.js'
 
-export const SNAPSHOT_FORMAT = 3
+export const SNAPSHOT_FORMAT = 4
 export const HEAD_PART = 'head'
 export const ROWS_PREFIX = 'rows!'
 export const CLAIMS_PREFIX = 'claims!'
@@ -67,6 +69,8 @@ export interface SnapshotHead {
   readonly namePages: readonly number[]
   readonly namePagesPerPart: number
   readonly holders: readonly (readonly number[])[]
+  /** The lease holders, flat as [masterid, renewedAt, leased, …] by master id. */
+  readonly leaseHolders: readonly number[]
   readonly digest: string
   readonly checksum: string
 }
@@ -77,7 +81,7 @@ export interface SnapshotHead {
  */
 export type RowsPage = readonly [shared: readonly number[], suffixes: readonly string[]]
 
-/** A claims page as stored: the page's claims as [id − page×1024, masterid, …], by id. */
+/** A claims page as stored: the page's claims as [id − page×1024, masterid, token, since, leaseMs or 0, …], by id. */
 export type ClaimsPage = readonly number[]
 
 /** A names part as stored: the non-empty buckets of its pages as [bucket − first bucket of the part, id or ids, …]. */
@@ -159,6 +163,7 @@ export function headChecksum(head: Omit<SnapshotHead, 'checksum'>): string {
       head.namePages,
       head.namePagesPerPart,
       head.holders,
+      head.leaseHolders,
       head.digest,
     ]),
   )
@@ -199,49 +204,29 @@ function encodeRowsPage(state: ChangeSourcesState, page: number): string {
 
 /**
  * A claims page's stored form (undefined when no change source of the page is claimed), and its
- * claims per master as [masterid, count, …] by master id. `fromMasters`: read them from the
- * masters' tries, which hold only the claimed change sources, rather than from the page's rows.
- * Both give the same; which is cheaper depends on how many are claimed (claimsFromMasters).
+ * claims per master as [masterid, count, …] by master id. Read from the claims index, which holds
+ * only the claimed change sources: the cost is in proportion to the page's claims.
  */
-export function encodeClaimsPage(state: ChangeSourcesState, page: number, fromMasters: boolean): { value: string | undefined; claimsByMaster: number[] } {
+export function encodeClaimsPage(state: ChangeSourcesState, page: number): { value: string | undefined; claimsByMaster: number[] } {
   const claims: number[] = []
   const held = new Map<number, number>()
-  const offsetOf = (id: number) => id - page * PAGE_KEYS
-  if (fromMasters) {
-    const pairs: Array<[offset: number, masterid: number]> = []
-    // Masters in id order, so that `held` is by master id.
-    trieForEach(state.indexes.byMaster, (heldByMaster) =>
-      trieForEachInPage(heldByMaster, page, (id, { masterid }) => {
-        pairs.push([offsetOf(id), masterid!])
-        held.set(masterid!, (held.get(masterid!) ?? 0) + 1)
-      }),
-    )
-    pairs.sort((a, b) => a[0] - b[0])
-    for (const [offset, masterid] of pairs) claims.push(offset, masterid)
-  } else {
-    trieForEachInPage(state.indexes.byId, page, (id, { masterid }) => {
-      if (masterid === null) return
-      claims.push(offsetOf(id), masterid)
-      held.set(masterid, (held.get(masterid) ?? 0) + 1)
-    })
-  }
+  const base = page * PAGE_KEYS
+  trieForEachInPage(state.indexes.claims, page, (id, { masterid, token, since, leaseMs }) => {
+    claims.push(id - base, masterid, token, since, leaseMs ?? NO_LEASE)
+    held.set(masterid, (held.get(masterid) ?? 0) + 1)
+  })
   const claimsByMaster = [...held].sort(([a], [b]) => a - b).flat()
   return { value: claims.length === 0 ? undefined : JSON.stringify(claims), claimsByMaster }
 }
 
-/**
- * Whether a snapshot of `state` reads claims pages from the masters' tries. A page's rows cost the
- * same whatever is claimed; the masters' tries cost a probe per master and a step per claim, so
- * they win only for few masters holding few claims (docs/benchmarks.md).
- */
-function claimsFromMasters(state: ChangeSourcesState): boolean {
-  let masters = 0
-  let claimed = 0
-  trieForEach(state.indexes.byMaster, (held) => {
-    masters += 1
-    claimed += held.size
-  })
-  return masters <= 64 && claimed * 32 <= state.nextId
+/** A claims page's leaseMs for a claim without a lease: a lease lasts 1 ms at least (validate.ts). */
+export const NO_LEASE = 0
+
+/** The state's lease holders as the head stores them: [masterid, renewedAt, leased, …] by master id. */
+function encodeLeaseHolders(state: ChangeSourcesState): number[] {
+  const flat: number[] = []
+  trieForEach(state.indexes.leaseHolders, ({ masterid, renewedAt, leased }) => void flat.push(masterid, renewedAt, leased))
+  return flat
 }
 
 function commonPrefixLength(a: string, b: string): number {
@@ -346,7 +331,6 @@ export async function encodeSnapshot(
       await pause()
     }
   }
-  const fromMasters = claimsFromMasters(state)
   for (let page = 0; page < rowPages; page++) {
     const name = claimsPartName(page)
     // A page's claims change only by claims and releases, which make it dirty.
@@ -357,7 +341,7 @@ export async function encodeSnapshot(
       }
       continue
     }
-    const { value, claimsByMaster } = encodeClaimsPage(state, page, fromMasters)
+    const { value, claimsByMaster } = encodeClaimsPage(state, page)
     if (value !== undefined) {
       keep(name, value)
       claims.set(page, claimsByMaster)
@@ -412,6 +396,7 @@ export async function encodeSnapshot(
     namePages: [...buckets].sort(([a], [b]) => a - b).flat(),
     namePagesPerPart: perPart,
     holders: [...holders].sort(([a], [b]) => a - b).map(([masterid, pages]) => [masterid, ...pages]),
+    leaseHolders: encodeLeaseHolders(state),
     digest: digestOf(ordered),
   }
   const head: SnapshotHead = { ...unchecked, checksum: headChecksum(unchecked) }
