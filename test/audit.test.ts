@@ -14,18 +14,10 @@ import { rejectsWith } from './helpers/assertions.js'
 import { onEachBackend, type TestStore } from './helpers/backends.js'
 import { componentView, issue } from './helpers/drive.js'
 import { cloneModel, emptyModel, modelView, step, type Model, type Op } from './helpers/model.js'
+import { random } from './helpers/random.js'
 
 const MASTERS = [1, 2, 3]
 
-/** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomOp(next: () => number, model: Model): Op {
   const pick = next()

@@ -8,6 +8,7 @@ import { AuditLog, ChangeSources, ErrorCode, InvalidArgumentError } from '../src
 import { buildClaimsReport, type ClaimsReport, type ClaimsReportInput } from '../src/report/claims-report.js'
 import { collectClaimsReport } from '../src/report/collect-claims-report.js'
 import { rejectsWith } from './helpers/assertions.js'
+import { random } from './helpers/random.js'
 
 const T0 = Date.parse('2026-11-24T13:00:00Z')
 const HOUR = 3_600_000
@@ -165,15 +166,6 @@ test('any reason gets a mark and a legend entry: unknown ones take the spare mar
   assert.ok(marks.every((mark) => typeof mark === 'string' && mark.length > 0))
 })
 
-/** A deterministic pseudo-random sequence (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 test('on a random log, read offline: intervals are history()\'s claims, and intervals and gaps tile each lane without overlap', async () => {
   const db = new MemoryLevel()

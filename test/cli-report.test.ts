@@ -10,29 +10,15 @@ import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
 import { collectClaimsReport } from '../src/report/collect-claims-report.js'
 import { runCli, type CliRun } from './helpers/cli-run.js'
+import { HOUR, T0, writeExampleLog } from './helpers/example-log.js'
 
-const T0 = Date.parse('2026-11-24T13:00:00Z')
-const HOUR = 3_600_000
 
 const test = suite<{ folder: string; location: string }>('changesources report', { folder: '', location: '' })
 
 test.before.each(async (context) => {
   context.folder = await mkdtemp(join(tmpdir(), 'changesources-cli-report-'))
   context.location = join(context.folder, 'db')
-  let clock = T0
-  const cs = await ChangeSources.open({ location: context.location, now: () => clock })
-  const a = await cs.findChangeSourceId('poller:acme/app')
-  const b = await cs.findChangeSourceId('poller:acme/lib')
-  clock = T0 + HOUR
-  await cs.setChangeSourceMaster(a, 13)
-  await cs.setChangeSourceMaster(b, 13)
-  clock = T0 + 2 * HOUR
-  await cs.setChangeSourceMaster(a, null)
-  clock = T0 + 3 * HOUR
-  await cs.masterDeactivated(13)
-  clock = T0 + 4 * HOUR
-  await cs.setChangeSourceMaster(a, 14)
-  await cs.close()
+  await writeExampleLog(context.location)
 })
 
 test.after.each(async ({ folder }) => {

@@ -11,10 +11,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
 import { logKey } from '../src/stores/level/level-log-store.js'
+import { HOUR, T0, writeExampleLog } from './helpers/example-log.js'
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'cli.js')
-const T0 = Date.parse('2026-11-24T13:00:00Z')
-const HOUR = 3_600_000
 
 interface Run {
   code: number | null
@@ -47,21 +46,8 @@ const test = suite<{ folder: string; location: string }>('changesources command'
 test.before.each(async (context) => {
   context.folder = await mkdtemp(join(tmpdir(), 'changesources-cli-'))
   context.location = join(context.folder, 'db')
-  // 13:00 register a and b; 14:00 master 13 claims both; 15:00 releases a; 16:00 is deactivated (b); 17:00 master 14 claims a.
-  let clock = T0
-  const cs = await ChangeSources.open({ location: context.location, now: () => clock, snapshotEvery: 3 })
-  const a = await cs.findChangeSourceId('poller:acme/app')
-  const b = await cs.findChangeSourceId('poller:acme/lib')
-  clock = T0 + HOUR
-  await cs.setChangeSourceMaster(a, 13)
-  await cs.setChangeSourceMaster(b, 13)
-  clock = T0 + 2 * HOUR
-  await cs.setChangeSourceMaster(a, null)
-  clock = T0 + 3 * HOUR
-  await cs.masterDeactivated(13)
-  clock = T0 + 4 * HOUR
-  await cs.setChangeSourceMaster(a, 14)
-  await cs.close()
+  // Snapshots every 3 records: the commands read a log that has them.
+  await writeExampleLog(context.location, { snapshotEvery: 3 })
 })
 
 test.after.each(async ({ folder }) => {

@@ -4,13 +4,12 @@
  * changes$ is the log's history since it opened, each record once, and every acknowledged change is
  * in the log (read with AuditLog).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import * as assert from 'uvu/assert'
 import { AuditLog, type ChangeRecord, type ChangeSource } from '../../src/index.js'
 import { withClient } from './postgres.js'
+import { ChildPeer } from './child-peer.js'
 
 const CHILD = fileURLToPath(new URL('./postgres-master.ts', import.meta.url))
 
@@ -28,51 +27,22 @@ export interface Failure {
   readonly message: string
 }
 
-/** The error a request was answered with, code and message. */
-export class RequestFailed extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { RequestFailed } from './child-peer.js'
 
-export class MasterProcess {
+export class MasterProcess extends ChildPeer {
   readonly acks: Ack[] = []
   readonly failures: Failure[] = []
-  readonly #process: ChildProcessWithoutNullStreams
-  readonly #waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
-  #nextId = 1
-  #stderr = ''
-  #exited = false
   readonly ready: Promise<number>
 
   constructor(
     readonly applicationName: string,
     config: { connectionString: string; schema: string; pollIntervalMs: number; snapshotEvery?: number },
   ) {
-    this.#process = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify({ ...config, applicationName })])
-    this.#process.stderr.on('data', (data) => (this.#stderr += data))
-    let readied: (head: number) => void
-    this.ready = new Promise((resolve) => (readied = resolve))
-    this.#process.on('exit', () => {
-      this.#exited = true
-      for (const waiting of this.#waiting.values()) waiting.reject(new Error(`${applicationName} exited: ${this.#stderr}`))
-      this.#waiting.clear()
+    super(applicationName, CHILD, { ...config, applicationName }, (event) => {
+      if (event.event === 'ack') this.acks.push(event as unknown as Ack)
+      else if (event.event === 'fail') this.failures.push(event as unknown as Failure)
     })
-    createInterface({ input: this.#process.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as Record<string, unknown>
-      if (message.event === 'ready') readied(message.head as number)
-      else if (message.event === 'ack') this.acks.push(message as unknown as Ack)
-      else if (message.event === 'fail') this.failures.push(message as unknown as Failure)
-      else {
-        const waiting = this.#waiting.get(message.id as number)
-        this.#waiting.delete(message.id as number)
-        if (message.ok) waiting?.resolve(message.result)
-        else waiting?.reject(new RequestFailed(message.code as string, message.message as string))
-      }
-    })
+    this.ready = this.opened.then((event) => event.head as number)
   }
 
   /** Starts `count` processes on one schema and waits until each has opened. */
@@ -89,38 +59,10 @@ export class MasterProcess {
     return masters
   }
 
-  get pid(): number {
-    return this.#process.pid!
-  }
-
-  request<T>(op: string, fields: Record<string, unknown> = {}): Promise<T> {
-    if (this.#exited) return Promise.reject(new Error(`${this.applicationName} has exited: ${this.#stderr}`))
-    const id = this.#nextId++
-    return new Promise<T>((resolve, reject) => {
-      this.#waiting.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      this.#process.stdin.write(JSON.stringify({ id, op, ...fields }) + '\n')
-    })
-  }
-
-  /** The error code a request was answered with, or 'ok'. */
-  outcome(op: string, fields: Record<string, unknown> = {}): Promise<string> {
-    return this.request(op, fields).then(
-      () => 'ok',
-      (error: unknown) => (error instanceof RequestFailed ? error.code : Promise.reject(error)),
-    )
-  }
-
-  async kill(): Promise<void> {
-    if (this.#exited) return
-    const exited = once(this.#process, 'exit')
-    this.#process.kill('SIGKILL')
-    await exited
-  }
-
   async close(): Promise<void> {
-    if (this.#exited) return
-    const exited = once(this.#process, 'exit')
-    await this.request('close').catch(() => this.#process.kill('SIGKILL'))
+    if (this.exited) return
+    const exited = once(this.child, 'exit')
+    await this.request('close').catch(() => this.child.kill('SIGKILL'))
     await exited
   }
 }
