@@ -7,10 +7,7 @@
 import fc from 'fast-check'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChangeSources, SharedMemoryStore, type ChangeRecord } from '../src/index.js'
-// ClaimLostError from errors.js: the package entry does not export it yet (reported to the lead).
-import { ChangeSourceAlreadyClaimedError, ChangeSourcesError, ClaimLostError } from '../src/errors.js'
-import type { Claim } from '../src/domain/leases.js'
+import { ChangeSourceAlreadyClaimedError, ChangeSources, ChangeSourcesError, ClaimLostError, SharedMemoryStore, type ChangeRecord, type Claim } from '../src/index.js'
 import { ManualScheduler, settle } from './helpers/manual-scheduler.js'
 import { runs } from './helpers/long.js'
 

@@ -7,8 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { AuditLog, ErrorCode, type ChangeRecord } from '../src/index.js'
-import type { Claim } from '../src/domain/leases.js'
+import { AuditLog, ErrorCode, type ChangeRecord, type Claim } from '../src/index.js'
 import { LeaseProcess } from './helpers/lease-processes.js'
 import { dropSchema, testPostgres } from './helpers/postgres.js'
 
