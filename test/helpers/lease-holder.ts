@@ -7,8 +7,7 @@
  * events: `claims` for each emission of claims$(master), `renewed`/`renew-failed` for its renewals.
  */
 import { createInterface } from 'node:readline'
-import { ChangeSources, isChangeSourcesError, type ChangeRecord } from '../../src/index.js'
-import type { Claim } from '../../src/domain/leases.js'
+import { ChangeSources, isChangeSourcesError, type ChangeRecord, type Claim } from '../../src/index.js'
 
 interface Config {
   readonly connectionString: string
