@@ -195,23 +195,24 @@ export class PostgresLogStore implements LogStore {
     let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
     try {
       // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
-      // head check, the rows, the notification (sent on commit, only when rows were written) and
-      // the commit's durability go together. When the head has moved, it brings back what this
-      // writer missed, read in the same trip.
+      // commit's durability and the head check (one condition, checked before any row is written),
+      // the rows, and the notification (sent on commit, only when rows were written). When the head
+      // has moved, it brings back what this writer missed, read in the same trip.
       // A named statement: planned once per connection (planning it each time doubled its cost).
+      // Few plan nodes: each costs the server time at every call (docs/benchmarks.md, section 8).
       const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>({
         name: `changesources-append-${this.#names.schema}`,
-        text: `WITH turn AS (SELECT pg_advisory_xact_lock_shared($6) AS held),
-              durability AS (SELECT set_config('synchronous_commit', $4, true) AS setting),
-              written AS (
+        text: `WITH written AS (
                 INSERT INTO ${this.#names.log} (seq, value)
-                SELECT seq, value FROM turn, unnest($1::bigint[], $2::text[]) AS entry(seq, value)
-                WHERE (SELECT coalesce(max(seq), 0) FROM ${this.#names.log}) = $3
-                RETURNING seq),
-              outcome AS (SELECT count(*)::int AS inserted, max(seq) AS last FROM written, durability)
-         (SELECT inserted, CASE WHEN inserted > 0 THEN length(pg_notify($5, last::text)::text) END AS notified,
+                SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+                WHERE (SELECT pg_advisory_xact_lock_shared($6)::text = ''
+                          AND set_config('synchronous_commit', $4, true) IS NOT NULL
+                          AND coalesce(max(seq), 0) = $3
+                       FROM ${this.#names.log})
+                RETURNING seq)
+         (SELECT count(*)::int AS inserted, CASE WHEN count(*) > 0 THEN length(pg_notify($5, max(seq)::text)::text) END AS notified,
                  NULL::bigint AS seq, NULL::text AS value
-          FROM outcome)
+          FROM written)
          UNION ALL
          (SELECT NULL, NULL, seq, value FROM ${this.#names.log}
           WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
