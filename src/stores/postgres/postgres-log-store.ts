@@ -53,6 +53,8 @@ export class PostgresLogStore implements LogStore {
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
   #appender: Promise<pg.PoolClient> | undefined
+  /** The server process of the kept append connection: notifications it sent are this store's own. */
+  #appenderBackend: number | undefined
   #lastAppend: Promise<unknown> = Promise.resolve()
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
@@ -330,6 +332,7 @@ export class PostgresLogStore implements LogStore {
       (client) => {
         // A connection that fails while kept must not crash the process; it is dropped for a new one.
         client.on('error', () => this.#dropAppender(client))
+        this.#appenderBackend = (client as unknown as { processID: number | null }).processID ?? undefined
         return client
       },
       (error: unknown) => {
@@ -348,6 +351,7 @@ export class PostgresLogStore implements LogStore {
         // Once only, however many times its failure is reported.
         if (current !== client || this.#appender !== kept) return
         this.#appender = undefined
+        this.#appenderBackend = undefined
         client.release(true)
       },
       () => {},
@@ -359,6 +363,7 @@ export class PostgresLogStore implements LogStore {
     this.#closed = true
     const appender = this.#appender
     this.#appender = undefined
+    this.#appenderBackend = undefined
     await appender?.then(
       (client) => client.release(),
       () => {},
@@ -406,6 +411,9 @@ export class PostgresLogStore implements LogStore {
       client = new pg.Client(this.#clientOptions())
       client.on('error', () => {})
       client.on('notification', (message) => {
+        // This store's own appends are known from their outcome: telling them would only queue
+        // catch-ups with nothing to read, between the commands of a busy writer.
+        if (message.processId === this.#appenderBackend) return
         const head = Number(message.payload)
         if (Number.isSafeInteger(head)) this.#announce(head)
       })
