@@ -1,12 +1,14 @@
 // How a process on PostgreSQL learns of others' records when its news is disturbed, on the test
 // run's real server: a head learnt while reads fail is not forgotten (the periodic check brings the
 // process up to date once reads work again), and the periodic check alone brings a process up to
-// date while its LISTEN connection cannot come back.
+// date while its LISTEN connection cannot come back. A store is told of others' appends, not of
+// its own through its own notifications.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
+import { PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
 import { eventually, settle } from './helpers/backends.js'
 import { checkConverged, listenersOf, MasterProcess, terminateBackends, until } from './helpers/master-processes.js'
 import { dropSchema, testPostgres } from './helpers/postgres.js'
@@ -43,6 +45,30 @@ test('a head learnt from a notification while reads fail is caught up to once re
     await reader.close()
     await writer.close()
     await readerPool.end()
+    await dropSchema(schema)
+  }
+})
+
+test("a store is told of the others' appends, not of its own through its own notifications", async () => {
+  const { url } = await testPostgres()
+  const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  // No periodic check during the test: only notifications and the first check tell a head.
+  const options = { connectionString: url, schema, pollIntervalMs: 60_000 }
+  const mine = await PostgresLogStore.open(options, { sync: true })
+  const theirs = await PostgresLogStore.open(options, { sync: true })
+  const told: number[] = []
+  const stop = mine.onAppended((head) => told.push(head))
+  try {
+    await eventually(() => told.length === 1, 'the check of the head that starts listening')
+    assert.equal(await mine.append([{ seq: 1, value: 'mine' }], 0), { appended: true })
+    assert.equal(await theirs.append([{ seq: 2, value: 'theirs' }], 1), { appended: true })
+    // Notifications arrive in commit order: once the other's has come, this store's own has too.
+    await eventually(() => told.includes(2), "the other writer's notification")
+    assert.equal(told, [0, 2])
+  } finally {
+    stop()
+    await mine.close()
+    await theirs.close()
     await dropSchema(schema)
   }
 })

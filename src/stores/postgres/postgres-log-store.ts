@@ -53,6 +53,8 @@ export class PostgresLogStore implements LogStore {
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
   #appender: Promise<pg.PoolClient> | undefined
+  /** The server process of the kept append connection: notifications it sent are this store's own. */
+  #appenderBackend: number | undefined
   #lastAppend: Promise<unknown> = Promise.resolve()
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
@@ -195,23 +197,24 @@ export class PostgresLogStore implements LogStore {
     let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
     try {
       // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
-      // head check, the rows, the notification (sent on commit, only when rows were written) and
-      // the commit's durability go together. When the head has moved, it brings back what this
-      // writer missed, read in the same trip.
+      // commit's durability and the head check (one condition, checked before any row is written),
+      // the rows, and the notification (sent on commit, only when rows were written). When the head
+      // has moved, it brings back what this writer missed, read in the same trip.
       // A named statement: planned once per connection (planning it each time doubled its cost).
+      // Few plan nodes: each costs the server time at every call (docs/benchmarks.md, section 8).
       const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>({
         name: `changesources-append-${this.#names.schema}`,
-        text: `WITH turn AS (SELECT pg_advisory_xact_lock_shared($6) AS held),
-              durability AS (SELECT set_config('synchronous_commit', $4, true) AS setting),
-              written AS (
+        text: `WITH written AS (
                 INSERT INTO ${this.#names.log} (seq, value)
-                SELECT seq, value FROM turn, unnest($1::bigint[], $2::text[]) AS entry(seq, value)
-                WHERE (SELECT coalesce(max(seq), 0) FROM ${this.#names.log}) = $3
-                RETURNING seq),
-              outcome AS (SELECT count(*)::int AS inserted, max(seq) AS last FROM written, durability)
-         (SELECT inserted, CASE WHEN inserted > 0 THEN length(pg_notify($5, last::text)::text) END AS notified,
+                SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+                WHERE (SELECT pg_advisory_xact_lock_shared($6)::text = ''
+                          AND set_config('synchronous_commit', $4, true) IS NOT NULL
+                          AND coalesce(max(seq), 0) = $3
+                       FROM ${this.#names.log})
+                RETURNING seq)
+         (SELECT count(*)::int AS inserted, CASE WHEN count(*) > 0 THEN length(pg_notify($5, max(seq)::text)::text) END AS notified,
                  NULL::bigint AS seq, NULL::text AS value
-          FROM outcome)
+          FROM written)
          UNION ALL
          (SELECT NULL, NULL, seq, value FROM ${this.#names.log}
           WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
@@ -329,6 +332,7 @@ export class PostgresLogStore implements LogStore {
       (client) => {
         // A connection that fails while kept must not crash the process; it is dropped for a new one.
         client.on('error', () => this.#dropAppender(client))
+        this.#appenderBackend = (client as unknown as { processID: number | null }).processID ?? undefined
         return client
       },
       (error: unknown) => {
@@ -347,6 +351,7 @@ export class PostgresLogStore implements LogStore {
         // Once only, however many times its failure is reported.
         if (current !== client || this.#appender !== kept) return
         this.#appender = undefined
+        this.#appenderBackend = undefined
         client.release(true)
       },
       () => {},
@@ -358,6 +363,7 @@ export class PostgresLogStore implements LogStore {
     this.#closed = true
     const appender = this.#appender
     this.#appender = undefined
+    this.#appenderBackend = undefined
     await appender?.then(
       (client) => client.release(),
       () => {},
@@ -405,6 +411,9 @@ export class PostgresLogStore implements LogStore {
       client = new pg.Client(this.#clientOptions())
       client.on('error', () => {})
       client.on('notification', (message) => {
+        // This store's own appends are known from their outcome: telling them would only queue
+        // catch-ups with nothing to read, between the commands of a busy writer.
+        if (message.processId === this.#appenderBackend) return
         const head = Number(message.payload)
         if (Number.isSafeInteger(head)) this.#announce(head)
       })
