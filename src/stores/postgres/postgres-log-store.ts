@@ -13,9 +13,18 @@ import { describePostgresFailure, isConnectionFailure } from './postgres-errors.
 import { createSchema, existingSchema, type SchemaNames } from './postgres-schema.js'
 
 const READ_CHUNK = 1000
-const APPENDED: AppendOutcome = Object.freeze({ appended: true })
+const APPENDED = Object.freeze({ appended: true } as const)
 // How long the server process of a lost connection may take to go before an outcome is unknown.
 const BACKEND_GONE_WITHIN_MS = 2000
+/**
+ * How many appends after a lost one use the full statement, which brings back the missed records
+ * in the same round trip; a store that has not lost for this long uses the lean one.
+ */
+export const FULL_APPENDS_AFTER_LOSS = 64
+
+/** What an append statement found: stored, or lost with the missed records it brought back (maybe none). */
+type StatementOutcome = { readonly appended: true } | { readonly appended: false; readonly missed: readonly StoredEntry[] }
+const NOTHING_MISSED: StatementOutcome = Object.freeze({ appended: false, missed: Object.freeze([]) })
 
 export interface PostgresOptions {
   /** A `postgres://` URL. Give this, other `pg` pool options, or `pool`. */
@@ -56,6 +65,8 @@ export class PostgresLogStore implements LogStore {
   /** The server process of the kept append connection: notifications it sent are this store's own. */
   #appenderBackend: number | undefined
   #lastAppend: Promise<unknown> = Promise.resolve()
+  /** Appends left to make with the full statement: set by a loss, counted down by every append. */
+  #fullAppendsLeft = 0
 
   private constructor(pool: pg.Pool, ownsPool: boolean, names: SchemaNames, sync: boolean, pollIntervalMs: number, turnTimeoutMs: number) {
     this.#turnTimeoutMs = turnTimeoutMs
@@ -194,37 +205,18 @@ export class PostgresLogStore implements LogStore {
     const client = inTurn ? (on as pg.PoolClient) : await this.#appenderClient()
     const backend = (client as unknown as { processID: number | null }).processID
     let connectionLost = false
-    let rows: Array<{ inserted: number | null; seq: string | null; value: string | null }>
+    const full = this.#fullAppendsLeft > 0
+    if (full) this.#fullAppendsLeft -= 1
+    let outcome: StatementOutcome
     try {
-      // One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
-      // commit's durability and the head check (one condition, checked before any row is written),
-      // the rows, and the notification (sent on commit, only when rows were written). When the head
-      // has moved, it brings back what this writer missed, read in the same trip.
-      // A named statement: planned once per connection (planning it each time doubled its cost).
-      // Few plan nodes: each costs the server time at every call (docs/benchmarks.md, section 8).
-      const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>({
-        name: `changesources-append-${this.#names.schema}`,
-        text: `WITH written AS (
-                INSERT INTO ${this.#names.log} (seq, value)
-                SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
-                WHERE (SELECT pg_advisory_xact_lock_shared($6)::text = ''
-                          AND set_config('synchronous_commit', $4, true) IS NOT NULL
-                          AND coalesce(max(seq), 0) = $3
-                       FROM ${this.#names.log})
-                RETURNING seq)
-         (SELECT count(*)::int AS inserted, CASE WHEN count(*) > 0 THEN length(pg_notify($5, max(seq)::text)::text) END AS notified,
-                 NULL::bigint AS seq, NULL::text AS value
-          FROM written)
-         UNION ALL
-         (SELECT NULL, NULL, seq, value FROM ${this.#names.log}
-          WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
-        values: [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel, this.#names.turnKey],
-      })
+      outcome = full ? await this.#appendFull(client, entries, expectedHead) : await this.#appendLean(client, entries, expectedHead)
       if (inTurn) await client.query('COMMIT')
-      rows = result.rows
     } catch (error) {
       if (inTurn) await client.query('ROLLBACK').catch(() => {})
-      if ((error as { code?: unknown }).code === '23505') return { appended: false, head: await this.head() }
+      if ((error as { code?: unknown }).code === '23505') {
+        this.#fullAppendsLeft = FULL_APPENDS_AFTER_LOSS
+        return { appended: false, head: await this.head() }
+      }
       if (isConnectionFailure(error)) {
         connectionLost = true
         // The commit may or may not have happened: find out now if the database answers, else later.
@@ -241,11 +233,70 @@ export class PostgresLogStore implements LogStore {
     } finally {
       if (!inTurn && connectionLost) this.#dropAppender(client)
     }
-    const inserted = rows.find((row) => row.inserted !== null)?.inserted ?? 0
-    if (inserted === entries.length) return APPENDED
-    const missed = rows.filter((row) => row.seq !== null).map((row) => ({ seq: Number(row.seq), value: row.value! }))
+    if (outcome.appended) return APPENDED
+    this.#fullAppendsLeft = FULL_APPENDS_AFTER_LOSS
+    const { missed } = outcome
     if (missed.length === 0) return { appended: false, head: await this.head() }
     return { appended: false, head: missed[missed.length - 1]!.seq, missed }
+  }
+
+  /**
+   * One statement (and, outside a turn, one implicit transaction): the turn's shared hold, the
+   * commit's durability, the head check and the notification are one condition, checked before any
+   * row is written; it lets every row through or none, and a notification is sent only on commit,
+   * so only when rows were written. A lost append brings nothing back.
+   */
+  async #appendLean(client: pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
+    // A named statement: planned once per connection (planning it each time doubled its cost).
+    const result = await client.query({
+      name: `changesources-insert-${this.#names.schema}`,
+      text: `INSERT INTO ${this.#names.log} (seq, value)
+             SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+             WHERE (SELECT pg_advisory_xact_lock_shared($6)::text = ''
+                       AND set_config('synchronous_commit', $4, true) IS NOT NULL
+                       AND coalesce(max(seq), 0) = $3
+                       AND pg_notify($5, $7)::text = ''
+                    FROM ${this.#names.log})`,
+      values: [
+        entries.map((entry) => entry.seq),
+        entries.map((entry) => entry.value),
+        expectedHead,
+        this.#sync ? 'on' : 'off',
+        this.#names.channel,
+        this.#names.turnKey,
+        String(entries[entries.length - 1]!.seq),
+      ],
+    })
+    return result.rowCount === entries.length ? APPENDED : NOTHING_MISSED
+  }
+
+  /**
+   * The lean statement's condition, with the notification sent only when rows were written, and,
+   * when the head has moved, what this writer missed, read in the same trip.
+   */
+  async #appendFull(client: pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
+    // Few plan nodes: each costs the server time at every call (docs/benchmarks.md, section 8).
+    const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>({
+      name: `changesources-append-${this.#names.schema}`,
+      text: `WITH written AS (
+              INSERT INTO ${this.#names.log} (seq, value)
+              SELECT seq, value FROM unnest($1::bigint[], $2::text[]) AS entry(seq, value)
+              WHERE (SELECT pg_advisory_xact_lock_shared($6)::text = ''
+                        AND set_config('synchronous_commit', $4, true) IS NOT NULL
+                        AND coalesce(max(seq), 0) = $3
+                     FROM ${this.#names.log})
+              RETURNING seq)
+       (SELECT count(*)::int AS inserted, CASE WHEN count(*) > 0 THEN length(pg_notify($5, max(seq)::text)::text) END AS notified,
+               NULL::bigint AS seq, NULL::text AS value
+        FROM written)
+       UNION ALL
+       (SELECT NULL, NULL, seq, value FROM ${this.#names.log}
+        WHERE seq > $3 AND NOT EXISTS (SELECT 1 FROM written) ORDER BY seq LIMIT ${READ_CHUNK})`,
+      values: [entries.map((entry) => entry.seq), entries.map((entry) => entry.value), expectedHead, this.#sync ? 'on' : 'off', this.#names.channel, this.#names.turnKey],
+    })
+    const inserted = result.rows.find((row) => row.inserted !== null)?.inserted ?? 0
+    if (inserted === entries.length) return APPENDED
+    return { appended: false, missed: result.rows.filter((row) => row.seq !== null).map((row) => ({ seq: Number(row.seq), value: row.value! })) }
   }
 
   /**

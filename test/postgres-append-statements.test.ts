@@ -1,0 +1,113 @@
+// The PostgreSQL store's two append statements, on the test run's real server: a store that has not
+// lost recently appends with the lean one (a lost append answers with the head, without the missed
+// records, and the writer reads them itself); after a loss, for a while, with the full one, which
+// brings the missed records back in the same round trip.
+import { randomBytes } from 'node:crypto'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ChangeSources, type AppendOutcome, type LogStore, type StoredEntry } from '../src/index.js'
+import { FULL_APPENDS_AFTER_LOSS, PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
+import { dropSchema, testPostgres } from './helpers/postgres.js'
+
+const test = suite<{ stores: PostgresLogStore[]; schema: string; open(): Promise<PostgresLogStore> }>('the append statements on PostgreSQL')
+test.before.each(async (context) => {
+  const { url } = await testPostgres()
+  context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+  context.stores = []
+  context.open = async () => {
+    const store = await PostgresLogStore.open({ connectionString: url, schema: context.schema, pollIntervalMs: 50 }, { sync: true })
+    context.stores.push(store)
+    return store
+  }
+})
+test.after.each(async ({ stores, schema }) => {
+  for (const store of stores) await store.close()
+  await dropSchema(schema)
+})
+
+const entry = (seq: number, value = `v${seq}`): StoredEntry => ({ seq, value })
+
+async function stored(store: LogStore): Promise<StoredEntry[]> {
+  const all: StoredEntry[] = []
+  for await (const chunk of store.read({ from: 1 })) all.push(...chunk.map(({ seq, value }) => ({ seq, value })))
+  return all
+}
+
+/**
+ * Passes everything to the store but never tells of others' appends (so its writer learns of them
+ * only by losing), and notes every append's outcome and every read.
+ */
+function deafRecordingStore(inner: PostgresLogStore): LogStore & { outcomes: AppendOutcome[]; reads: number } {
+  const recording: LogStore & { outcomes: AppendOutcome[]; reads: number } = {
+    outcomes: [] as AppendOutcome[],
+    reads: 0,
+    writers: inner.writers,
+    head: () => inner.head(),
+    read(range) {
+      recording.reads += 1
+      return inner.read(range)
+    },
+    async append(entries, expectedHead) {
+      const outcome = await inner.append(entries, expectedHead)
+      recording.outcomes.push(outcome)
+      return outcome
+    },
+    onAppended: () => () => {},
+    writeSnapshot: inner.writeSnapshot.bind(inner),
+    readSnapshot: inner.readSnapshot.bind(inner),
+    close: async () => {},
+  }
+  return recording
+}
+
+test("a store's first append, lost through the lean statement, stores nothing and answers with the head, without the missed records", async ({ open }) => {
+  const [winner, loser] = [await open(), await open()]
+  assert.equal(await winner.append([entry(1), entry(2)], 0), { appended: true })
+  assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 2 }, 'lost: the head, no missed records')
+  assert.equal(await stored(loser), [entry(1), entry(2)], 'nothing of the lost append stored')
+})
+
+test("a writer whose first append loses through the lean statement reads what it missed itself, and its command goes through", async ({ open, schema }) => {
+  const { url } = await testPostgres()
+  const recording = deafRecordingStore(await open())
+  const behind = await ChangeSources.open({ store: recording })
+  const ahead = await ChangeSources.open({ postgres: { connectionString: url, schema, pollIntervalMs: 50 } })
+  try {
+    const first = await ahead.findChangeSourceId('first')
+    const second = await ahead.findChangeSourceId('second')
+    const readsBefore = recording.reads
+    const third = await behind.findChangeSourceId('third')
+    assert.equal(recording.outcomes[0], { appended: false, head: 2 }, 'its first append lost, without the missed records')
+    assert.ok(recording.reads > readsBefore, 'so the writer read them itself')
+    assert.equal(recording.outcomes.at(-1), { appended: true }, 'then appended after them')
+    assert.is(behind.head, 3)
+    assert.is(await behind.findChangeSourceId('first'), first, "the other writer's change sources are known")
+    assert.is(await behind.findChangeSourceId('second'), second)
+    assert.is(behind.head, 3, 'found, not registered again')
+    assert.equal((await behind.getChangeSources()).map((source) => source.id).sort(), [first, second, third].sort())
+  } finally {
+    await Promise.allSettled([behind.close(), ahead.close()])
+  }
+})
+
+test('after a loss the full statement brings the missed records back, until enough appends have gone through again', async ({ open }) => {
+  const [winner, loser] = [await open(), await open()]
+  assert.equal(await winner.append([entry(1), entry(2)], 0), { appended: true })
+  assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 2 }, 'the first loss: lean, no missed records')
+  assert.equal(await winner.append([entry(3)], 2), { appended: true })
+  assert.equal(
+    await loser.append([entry(3, 'late')], 2),
+    { appended: false, head: 3, missed: [entry(3)] },
+    'the next loss brings back what it missed, the stored entries',
+  )
+  assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 3, missed: [entry(1), entry(2), entry(3)] }, 'from the expected head on')
+  let head = 3
+  for (let appended = 0; appended < FULL_APPENDS_AFTER_LOSS; appended++, head++) {
+    assert.equal(await loser.append([entry(head + 1)], head), { appended: true })
+  }
+  assert.equal(await winner.append([entry(head, 'late')], head - 1), { appended: false, head }, "the winner, which has not lost, still loses without them")
+  assert.equal(await loser.append([entry(head, 'late')], head - 1), { appended: false, head }, 'the loser, its losses behind it, is lean again')
+  assert.equal(await stored(winner), Array.from({ length: head }, (_, index) => entry(index + 1)), 'only the appends that went through are stored')
+})
+
+test.run()
