@@ -2,28 +2,12 @@
 // lost recently appends with the lean one (a lost append answers with the head, without the missed
 // records, and the writer reads them itself); after a loss, for a while, with the full one, which
 // brings the missed records back in the same round trip.
-import { randomBytes } from 'node:crypto'
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources, type AppendOutcome, type LogStore, type StoredEntry } from '../src/index.js'
-import { FULL_APPENDS_AFTER_LOSS, PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
-import { dropSchema, testPostgres } from './helpers/postgres.js'
+import { FULL_APPENDS_AFTER_LOSS, type PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
+import { postgresStoresSuite, testPostgres } from './helpers/postgres.js'
 
-const test = suite<{ stores: PostgresLogStore[]; schema: string; open(): Promise<PostgresLogStore> }>('the append statements on PostgreSQL')
-test.before.each(async (context) => {
-  const { url } = await testPostgres()
-  context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
-  context.stores = []
-  context.open = async () => {
-    const store = await PostgresLogStore.open({ connectionString: url, schema: context.schema, pollIntervalMs: 50 }, { sync: true })
-    context.stores.push(store)
-    return store
-  }
-})
-test.after.each(async ({ stores, schema }) => {
-  for (const store of stores) await store.close()
-  await dropSchema(schema)
-})
+const test = postgresStoresSuite('the append statements on PostgreSQL')
 
 const entry = (seq: number, value = `v${seq}`): StoredEntry => ({ seq, value })
 
@@ -61,7 +45,7 @@ function deafRecordingStore(inner: PostgresLogStore): LogStore & { outcomes: App
 }
 
 test("a store's first append, lost through the lean statement, stores nothing and answers with the head, without the missed records", async ({ open }) => {
-  const [winner, loser] = [await open(), await open()]
+  const [winner, loser] = [await open({ pollIntervalMs: 50 }), await open({ pollIntervalMs: 50 })]
   assert.equal(await winner.append([entry(1), entry(2)], 0), { appended: true })
   assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 2 }, 'lost: the head, no missed records')
   assert.equal(await stored(loser), [entry(1), entry(2)], 'nothing of the lost append stored')
@@ -69,7 +53,7 @@ test("a store's first append, lost through the lean statement, stores nothing an
 
 test("a writer whose first append loses through the lean statement reads what it missed itself, and its command goes through", async ({ open, schema }) => {
   const { url } = await testPostgres()
-  const recording = deafRecordingStore(await open())
+  const recording = deafRecordingStore(await open({ pollIntervalMs: 50 }))
   const behind = await ChangeSources.open({ store: recording })
   const ahead = await ChangeSources.open({ postgres: { connectionString: url, schema, pollIntervalMs: 50 } })
   try {
@@ -91,7 +75,7 @@ test("a writer whose first append loses through the lean statement reads what it
 })
 
 test('after a loss the full statement brings the missed records back, until enough appends have gone through again', async ({ open }) => {
-  const [winner, loser] = [await open(), await open()]
+  const [winner, loser] = [await open({ pollIntervalMs: 50 }), await open({ pollIntervalMs: 50 })]
   assert.equal(await winner.append([entry(1), entry(2)], 0), { appended: true })
   assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 2 }, 'the first loss: lean, no missed records')
   assert.equal(await winner.append([entry(3)], 2), { appended: true })

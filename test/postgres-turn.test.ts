@@ -1,27 +1,10 @@
 // Turns on PostgreSQL, beyond the store contract's (a turn holds back the others' appends): a turn
 // left by a stopped process is ended by the server after turnTimeoutMs, and the others go on.
-import { randomBytes } from 'node:crypto'
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { StoredEntry } from '../src/index.js'
-import { PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
-import { dropSchema, testPostgres } from './helpers/postgres.js'
+import { postgresStoresSuite } from './helpers/postgres.js'
 
-const test = suite<{ stores: PostgresLogStore[]; schema: string; open(options?: object): Promise<PostgresLogStore> }>('turns on PostgreSQL')
-test.before.each(async (context) => {
-  const { url } = await testPostgres()
-  context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
-  context.stores = []
-  context.open = async (options = {}) => {
-    const store = await PostgresLogStore.open({ connectionString: url, schema: context.schema, ...options }, { sync: true })
-    context.stores.push(store)
-    return store
-  }
-})
-test.after.each(async ({ stores, schema }) => {
-  for (const store of stores) await store.close()
-  await dropSchema(schema)
-})
+const test = postgresStoresSuite('turns on PostgreSQL')
 
 const entry = (seq: number, value = `v${seq}`): StoredEntry => ({ seq, value })
 

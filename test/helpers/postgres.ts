@@ -10,6 +10,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import { suite, type Test } from 'uvu'
+import { PostgresLogStore, type PostgresOptions } from '../../src/stores/postgres/postgres-log-store.js'
 import { PostgresServer, startPostgresServer, type PostgresServerInfo } from './postgres-server.js'
 
 export interface TestPostgres {
@@ -107,4 +109,31 @@ export async function withRole<T>(name: string, grants: readonly string[], use: 
       await client.query(`DROP ROLE ${role}`)
     })
   }
+}
+
+export interface StoresContext {
+  stores: PostgresLogStore[]
+  schema: string
+  /** A PostgreSQL store on the test's fresh schema (durable), closed after the test. */
+  open(options?: Partial<PostgresOptions>): Promise<PostgresLogStore>
+}
+
+/** A suite whose tests open PostgreSQL stores on a fresh schema of their own, dropped afterwards. */
+export function postgresStoresSuite(title: string): Test<StoresContext> {
+  const test = suite<StoresContext>(title, {} as StoresContext)
+  test.before.each(async (context) => {
+    const { url } = await testPostgres()
+    context.schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
+    context.stores = []
+    context.open = async (options = {}) => {
+      const store = await PostgresLogStore.open({ connectionString: url, schema: context.schema, ...options }, { sync: true })
+      context.stores.push(store)
+      return store
+    }
+  })
+  test.after.each(async ({ stores, schema }) => {
+    for (const store of stores) await store.close()
+    await dropSchema(schema)
+  })
+  return test
 }
