@@ -9,7 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ErrorCode, type ChangeRecord, type ChangeSource } from '../src/index.js'
 import { eventually, settle } from './helpers/backends.js'
-import { checkConverged, listenersOf, MasterProcess, terminateBackends, until } from './helpers/master-processes.js'
+import { checkConverged, listenersOf, MasterProcess, SESSION, terminateBackends, until } from './helpers/master-processes.js'
 import { dropSchema, testPostgres } from './helpers/postgres.js'
 
 const PROCESSES = 3
@@ -153,7 +153,7 @@ test('a lost notification: the LISTEN connection killed, a record appended meanw
   const { masters, superuserUrl } = context
   const [writer, reader] = masters as [MasterProcess, MasterProcess]
   for (let round = 1; round <= 5; round++) {
-    assert.is(await terminateBackends(superuserUrl, reader.applicationName, "query LIKE 'LISTEN%'"), 1, 'the reader had one LISTEN connection')
+    assert.is(await terminateBackends(superuserUrl, reader.applicationName, SESSION), 1, 'the reader had one session')
     const id = await writer.request<number>('find', { name: `while deaf ${round}` })
     await until(async () => (await stateOf(reader)).some((source) => source.id === id), `the reader to learn of registration ${round}`)
     await until(async () => (await listenersOf(superuserUrl, reader.applicationName)) === 1, 'the reader to listen again', 10_000, POLL_MS)

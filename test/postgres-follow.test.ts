@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
 import { PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
 import { eventually, settle } from './helpers/backends.js'
-import { checkConverged, listenersOf, MasterProcess, terminateBackends, until } from './helpers/master-processes.js'
+import { checkConverged, listenersOf, MasterProcess, SESSION, terminateBackends, until } from './helpers/master-processes.js'
 import { dropSchema, testPostgres } from './helpers/postgres.js'
 import { TEST_ROLE } from './helpers/postgres-server.js'
 
@@ -89,7 +89,7 @@ test('while its LISTEN connection cannot come back, the periodic check alone bri
     const open = await superuser.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [TEST_ROLE])
     await superuser.query(`ALTER ROLE ${TEST_ROLE} CONNECTION LIMIT ${open.rows[0]!.n - 1}`)
     try {
-      assert.is(await terminateBackends(superuserUrl, reader.applicationName, "query LIKE 'LISTEN%'"), 1, 'the reader had one LISTEN connection')
+      assert.is(await terminateBackends(superuserUrl, reader.applicationName, SESSION), 1, 'the reader had one session')
       const id = await writer.request<number>('find', { name: 'while deaf' })
       await until(async () => (await reader.request<Array<{ id: number }>>('state')).some((source) => source.id === id), 'the reader to learn of it')
       assert.is(await listening(), 0, 'the reader learnt of it without a LISTEN connection')

@@ -136,13 +136,16 @@ export async function until(condition: () => Promise<boolean>, what: string, tim
   }
 }
 
-/** How many LISTEN connections a process (by application_name) has. */
+/**
+ * The store's session (the connection that listens and appends) is the one whose last statement
+ * was LISTEN or an append; a turn's connection ends on COMMIT or ROLLBACK.
+ */
+export const SESSION = "(query LIKE 'LISTEN%' OR query LIKE 'INSERT INTO%' OR query LIKE 'WITH written%')"
+
+/** How many sessions (connections that listen) a process (by application_name) has. */
 export async function listenersOf(superuserUrl: string, applicationName: string): Promise<number> {
   return withClient(superuserUrl, async (client) => {
-    const result = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
-      [applicationName],
-    )
+    const result = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND ${SESSION}`, [applicationName])
     return result.rows[0]!.n
   })
 }

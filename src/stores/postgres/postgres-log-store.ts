@@ -54,16 +54,21 @@ export class PostgresLogStore implements LogStore {
   readonly #listeners = new Set<(head: number) => void>()
   readonly #pollIntervalMs: number
   readonly #turnTimeoutMs: number
-  #listener: pg.Client | undefined
   #poll: NodeJS.Timeout | undefined
   #reconnect: NodeJS.Timeout | undefined
   #lastAnnounced = 0
   /** An append whose commit was cut off: whether it is stored is found out before the next append. */
   #inDoubt: { entries: readonly StoredEntry[]; expectedHead: number; backend: number | null } | undefined
   #closed = false
-  #appender: Promise<pg.PoolClient> | undefined
-  /** The server process of the kept append connection: notifications it sent are this store's own. */
-  #appenderBackend: number | undefined
+  /**
+   * The connection kept for appends and LISTEN: a store's own notifications come back on it with
+   * the append's reply, so that no other server process is woken for them.
+   */
+  #session: Promise<pg.Client> | undefined
+  /** The session's server process: notifications it sent are this store's own. */
+  #sessionBackend: number | undefined
+  /** The session LISTEN was sent on, while the store has listeners. */
+  #listeningOn: pg.Client | undefined
   #lastAppend: Promise<unknown> = Promise.resolve()
   /** Appends left to make with the full statement: set by a loss, counted down by every append. */
   #fullAppendsLeft = 0
@@ -200,9 +205,9 @@ export class PostgresLogStore implements LogStore {
       })
     }
     if (entries.length === 0) return (await this.head()) === expectedHead ? APPENDED : { appended: false, head: await this.head() }
-    // A connection of its own (outside a turn), so that its server process is known: if the
-    // connection is lost, the outcome is asked only once that process has gone.
-    const client = inTurn ? (on as pg.PoolClient) : await this.#appenderClient()
+    // The session (outside a turn), whose server process is known: if the connection is lost, the
+    // outcome is asked only once that process has gone.
+    const client = inTurn ? (on as pg.PoolClient) : await this.#sessionClient()
     const backend = (client as unknown as { processID: number | null }).processID
     let connectionLost = false
     const full = this.#fullAppendsLeft > 0
@@ -231,7 +236,7 @@ export class PostgresLogStore implements LogStore {
       }
       throw error
     } finally {
-      if (!inTurn && connectionLost) this.#dropAppender(client)
+      if (!inTurn && connectionLost) this.#dropSession(client as pg.Client)
     }
     if (outcome.appended) return APPENDED
     this.#fullAppendsLeft = FULL_APPENDS_AFTER_LOSS
@@ -246,7 +251,7 @@ export class PostgresLogStore implements LogStore {
    * row is written; it lets every row through or none, and a notification is sent only on commit,
    * so only when rows were written. A lost append brings nothing back.
    */
-  async #appendLean(client: pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
+  async #appendLean(client: pg.ClientBase, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
     // A named statement: planned once per connection (planning it each time doubled its cost).
     const result = await client.query({
       name: `changesources-insert-${this.#names.schema}`,
@@ -274,7 +279,7 @@ export class PostgresLogStore implements LogStore {
    * The lean statement's condition, with the notification sent only when rows were written, and,
    * when the head has moved, what this writer missed, read in the same trip.
    */
-  async #appendFull(client: pg.PoolClient, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
+  async #appendFull(client: pg.ClientBase, entries: readonly StoredEntry[], expectedHead: number): Promise<StatementOutcome> {
     // Few plan nodes: each costs the server time at every call (docs/benchmarks.md, section 8).
     const result = await client.query<{ inserted: number | null; seq: string | null; value: string | null }>({
       name: `changesources-append-${this.#names.schema}`,
@@ -374,52 +379,93 @@ export class PostgresLogStore implements LogStore {
   }
 
   /**
-   * The connection appends go through, kept between them: appends of one process come one at a
-   * time, and checking one out of the pool for each cost a measurable share of a call.
+   * The session: appends of one process come one at a time on it (checking a connection out of the
+   * pool for each cost a measurable share of a call), and it listens while the store has listeners.
+   * Outside the pool, so that a small pool cannot be left without a connection for reads.
    */
-  #appenderClient(): Promise<pg.PoolClient> {
-    // One connection however many appends ask at once: each would otherwise take one of the pool's.
-    this.#appender ??= this.#pool.connect().then(
-      (client) => {
-        // A connection that fails while kept must not crash the process; it is dropped for a new one.
-        client.on('error', () => this.#dropAppender(client))
-        this.#appenderBackend = (client as unknown as { processID: number | null }).processID ?? undefined
-        return client
-      },
-      (error: unknown) => {
-        this.#appender = undefined
-        throw error
-      },
-    )
-    return this.#appender
+  #sessionClient(): Promise<pg.Client> {
+    // One connection however many callers ask at once.
+    if (this.#session === undefined) {
+      const session = this.#connectSession()
+      this.#session = session
+      session.catch(() => {
+        if (this.#session === session) this.#session = undefined
+      })
+    }
+    return this.#session
   }
 
-  #dropAppender(client: pg.PoolClient): void {
-    const kept = this.#appender
-    if (kept === undefined) return
-    void kept.then(
+  async #connectSession(): Promise<pg.Client> {
+    const client = new pg.Client(this.#clientOptions())
+    // A connection that fails while kept must not crash the process; it is dropped for a new one.
+    client.on('error', () => this.#dropSession(client))
+    client.on('end', () => this.#dropSession(client))
+    client.on('notification', (message) => {
+      // This store's own appends are known from their outcome: telling them would only queue
+      // catch-ups with nothing to read, between the commands of a busy writer.
+      if (message.processId === this.#sessionBackend) return
+      const head = Number(message.payload)
+      if (Number.isSafeInteger(head)) this.#announce(head)
+    })
+    try {
+      await client.connect()
+    } catch (error) {
+      await client.end().catch(() => {})
+      throw error
+    }
+    this.#sessionBackend = (client as unknown as { processID: number | null }).processID ?? undefined
+    if (this.#listeners.size > 0) this.#listenOn(client)
+    return client
+  }
+
+  #dropSession(client: pg.Client): void {
+    const session = this.#session
+    if (session === undefined) return
+    void session.then(
       (current) => {
         // Once only, however many times its failure is reported.
-        if (current !== client || this.#appender !== kept) return
-        this.#appender = undefined
-        this.#appenderBackend = undefined
-        client.release(true)
+        if (current !== client || this.#session !== session) return
+        this.#session = undefined
+        this.#sessionBackend = undefined
+        this.#listeningOn = undefined
+        void client.end().catch(() => {})
+        this.#scheduleListen()
       },
       () => {},
+    )
+  }
+
+  /** LISTEN on the session, then a check of the head: what others appended before it listened. */
+  #listenOn(client: pg.Client): void {
+    if (this.#listeningOn === client) return
+    this.#listeningOn = client
+    client.query(`LISTEN ${this.#names.channelIdentifier}`).then(
+      () => {
+        this.head().then(
+          (head) => this.#announce(head, true),
+          () => {},
+        )
+      },
+      () => {
+        // A lost connection is dropped by its own events, which schedule the next try.
+        if (this.#listeningOn === client) this.#listeningOn = undefined
+        this.#scheduleListen()
+      },
     )
   }
 
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    const appender = this.#appender
-    this.#appender = undefined
-    this.#appenderBackend = undefined
-    await appender?.then(
-      (client) => client.release(),
-      () => {},
-    )
     this.#stopFollowing()
+    const session = this.#session
+    this.#session = undefined
+    this.#sessionBackend = undefined
+    this.#listeningOn = undefined
+    await session?.then(
+      (client) => client.end(),
+      () => {},
+    ).catch(() => {})
     if (this.#ownsPool) await this.#pool.end()
   }
 
@@ -434,7 +480,7 @@ export class PostgresLogStore implements LogStore {
   }
 
   #startFollowing(): void {
-    void this.#listen()
+    this.#follow()
     this.#poll = setInterval(() => {
       this.head().then(
         (head) => this.#announce(head, true),
@@ -448,50 +494,27 @@ export class PostgresLogStore implements LogStore {
     clearInterval(this.#poll)
     clearTimeout(this.#reconnect)
     this.#poll = undefined
-    const listener = this.#listener
-    this.#listener = undefined
-    void listener?.end().catch(() => {})
+    const listening = this.#listeningOn
+    this.#listeningOn = undefined
+    // The session stays for appends; a closing store ends it anyway.
+    if (!this.#closed) void listening?.query(`UNLISTEN ${this.#names.channelIdentifier}`).catch(() => {})
   }
 
-  /** A connection of its own for LISTEN, made again whenever it is lost; each (re)connection checks the head. */
-  async #listen(): Promise<void> {
+  /** Listens on the session, connected now if it is not; each (re)connection checks the head. */
+  #follow(): void {
     if (this.#closed || this.#listeners.size === 0) return
-    let client: pg.Client | undefined
-    try {
-      // LISTEN holds a session: a connection of its own, outside the pool.
-      client = new pg.Client(this.#clientOptions())
-      client.on('error', () => {})
-      client.on('notification', (message) => {
-        // This store's own appends are known from their outcome: telling them would only queue
-        // catch-ups with nothing to read, between the commands of a busy writer.
-        if (message.processId === this.#appenderBackend) return
-        const head = Number(message.payload)
-        if (Number.isSafeInteger(head)) this.#announce(head)
-      })
-      client.on('end', () => {
-        if (this.#listener === client) {
-          this.#listener = undefined
-          this.#scheduleListen()
-        }
-      })
-      await client.connect()
-      await client.query(`LISTEN ${this.#names.channelIdentifier}`)
-      if (this.#closed || this.#listeners.size === 0) {
-        await client.end()
-        return
-      }
-      this.#listener = client
-      this.#announce(await this.head(), true)
-    } catch {
-      await client?.end().catch(() => {})
-      this.#scheduleListen()
-    }
+    this.#sessionClient().then(
+      (client) => {
+        if (!this.#closed && this.#listeners.size > 0) this.#listenOn(client)
+      },
+      () => this.#scheduleListen(),
+    )
   }
 
   #scheduleListen(): void {
     if (this.#closed || this.#listeners.size === 0) return
     clearTimeout(this.#reconnect)
-    this.#reconnect = setTimeout(() => void this.#listen(), this.#pollIntervalMs)
+    this.#reconnect = setTimeout(() => this.#follow(), this.#pollIntervalMs)
     this.#reconnect.unref()
   }
 
