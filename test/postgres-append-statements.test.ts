@@ -1,6 +1,6 @@
 // The PostgreSQL store's two append statements, on the test run's real server: a store that has not
-// lost recently appends with the lean one (a lost append answers with the head, without the missed
-// records, and the writer reads them itself); after a loss, for a while, with the full one, which
+// lost recently appends with the lean one (one record as plain parameters, several as arrays; a lost
+// append answers with the head, without the missed records, and the writer reads them itself); after a loss, for a while, with the full one, which
 // brings the missed records back in the same round trip.
 import * as assert from 'uvu/assert'
 import { ChangeSources, type AppendOutcome, type LogStore, type StoredEntry } from '../src/index.js'
@@ -49,6 +49,17 @@ test("a store's first append, lost through the lean statement, stores nothing an
   assert.equal(await winner.append([entry(1), entry(2)], 0), { appended: true })
   assert.equal(await loser.append([entry(1, 'late')], 0), { appended: false, head: 2 }, 'lost: the head, no missed records')
   assert.equal(await stored(loser), [entry(1), entry(2)], 'nothing of the lost append stored')
+})
+
+test('the lean statement, for one record and for several, stores values exactly or, when it loses, nothing', async ({ open }) => {
+  const [winner, loser] = [await open({ pollIntervalMs: 50 }), await open({ pollIntervalMs: 50 })]
+  // Characters that an array literal quotes or escapes, and others beyond ASCII.
+  const awkward = ['{"a":"b\\"c"}', '{x,y} NULL "', 'back\\slash \\\\ and \'quote\'', 'ünïcödé ⌘ 🐘']
+  assert.equal(await winner.append([entry(1, awkward[0])], 0), { appended: true }, 'one record')
+  assert.equal(await winner.append([entry(2, awkward[1]), entry(3, awkward[2]), entry(4, awkward[3])], 1), { appended: true }, 'several records')
+  assert.equal(await loser.append([entry(2, 'late'), entry(3, 'late')], 1), { appended: false, head: 4 }, 'several records, lost')
+  assert.equal(await winner.append([entry(4, 'late')], 3), { appended: false, head: 4 }, 'one record, lost')
+  assert.equal(await stored(loser), awkward.map((value, index) => entry(index + 1, value)))
 })
 
 test("a writer whose first append loses through the lean statement reads what it missed itself, and its command goes through", async ({ open, schema }) => {
