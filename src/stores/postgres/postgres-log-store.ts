@@ -219,8 +219,12 @@ export class PostgresLogStore implements LogStore {
     } catch (error) {
       if (inTurn) await client.query('ROLLBACK').catch(() => {})
       if ((error as { code?: unknown }).code === '23505') {
+        // Another writer committed at these seqs while this statement ran: what it missed, read at
+        // once on the same connection, spares the writer a check of the head and a read.
         this.#fullAppendsLeft = FULL_APPENDS_AFTER_LOSS
-        return { appended: false, head: await this.head() }
+        const missed = await this.#readAfter(client, expectedHead)
+        if (missed.length === 0) return { appended: false, head: await this.head() }
+        return { appended: false, head: missed[missed.length - 1]!.seq, missed }
       }
       if (isConnectionFailure(error)) {
         connectionLost = true
@@ -305,6 +309,15 @@ export class PostgresLogStore implements LogStore {
     const inserted = result.rows.find((row) => row.inserted !== null)?.inserted ?? 0
     if (inserted === entries.length) return APPENDED
     return { appended: false, missed: result.rows.filter((row) => row.seq !== null).map((row) => ({ seq: Number(row.seq), value: row.value! })) }
+  }
+
+  async #readAfter(client: pg.ClientBase, after: number): Promise<StoredEntry[]> {
+    const result = await client.query<{ seq: string; value: string }>({
+      name: `changesources-after-${this.#names.schema}`,
+      text: `SELECT seq, value FROM ${this.#names.log} WHERE seq > $1 ORDER BY seq LIMIT ${READ_CHUNK}`,
+      values: [after],
+    })
+    return result.rows.map((row) => ({ seq: Number(row.seq), value: row.value }))
   }
 
   /**
