@@ -44,10 +44,10 @@ export async function postgresSection(quick: boolean, log: (message: string) => 
   raw.server = server.description
   try {
     const runs = quick ? 3 : 5
-    const sequentialCalls = quick ? 200 : 400
+    const sequentialCalls = quick ? 400 : 2000
     log('PostgreSQL: durable sequential claims and releases, paired with raw single-row INSERTs …')
     const sequential = await inPairs(runs, () => rawSingleInserts(url, sequentialCalls), () => postgresSequential(url, sequentialCalls))
-    const perCaller = quick ? 16 : 30
+    const perCaller = quick ? 30 : 150
     log(`PostgreSQL: ${IN_FLIGHT} calls in flight, paired with raw ${IN_FLIGHT}-row INSERTs …`)
     const concurrent = await inPairs(runs, () => rawMultiRowInserts(url, IN_FLIGHT, perCaller), () => postgresConcurrent(url, IN_FLIGHT, perCaller))
 
