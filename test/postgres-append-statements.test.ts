@@ -1,10 +1,13 @@
 // The PostgreSQL store's two append statements, on the test run's real server: a store that has not
 // lost recently appends with the lean one (one record as plain parameters, several as arrays; a lost
-// append answers with the head, without the missed records, and the writer reads them itself); after a loss, for a while, with the full one, which
-// brings the missed records back in the same round trip.
+// append answers with the head, without the missed records, and the writer reads them itself, except
+// a race lost by the primary key, which reads them on the same connection); after a loss, for a
+// while, with the full one, which brings the missed records back in the same round trip.
+import pg from 'pg'
 import * as assert from 'uvu/assert'
 import { ChangeSources, type AppendOutcome, type LogStore, type StoredEntry } from '../src/index.js'
 import { FULL_APPENDS_AFTER_LOSS, type PostgresLogStore } from '../src/stores/postgres/postgres-log-store.js'
+import { until } from './helpers/master-processes.js'
 import { postgresStoresSuite, testPostgres } from './helpers/postgres.js'
 
 const test = postgresStoresSuite('the append statements on PostgreSQL')
@@ -60,6 +63,29 @@ test('the lean statement, for one record and for several, stores values exactly 
   assert.equal(await loser.append([entry(2, 'late'), entry(3, 'late')], 1), { appended: false, head: 4 }, 'several records, lost')
   assert.equal(await winner.append([entry(4, 'late')], 3), { appended: false, head: 4 }, 'one record, lost')
   assert.equal(await stored(loser), awkward.map((value, index) => entry(index + 1, value)))
+})
+
+test('a race lost by the primary key (another writer committed the same seqs while the statement ran) answers with the missed records', async ({ open }) => {
+  const { url } = await testPostgres()
+  const store = await open({ pollIntervalMs: 50 })
+  assert.equal(await store.append([entry(1)], 0), { appended: true })
+  const [rival, watcher] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })]
+  await Promise.all([rival.connect(), watcher.connect()])
+  try {
+    // The rival's rows are not committed: the store's head check passes, and its insert waits on them.
+    await rival.query('BEGIN')
+    await rival.query(`INSERT INTO ${store.names.log} (seq, value) VALUES (2, 'rival'), (3, 'rival too')`)
+    const appending = store.append([entry(2, 'late')], 1)
+    await until(
+      async () => (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO%'")).rowCount === 1,
+      "the store's insert to wait on the rival's rows",
+    )
+    await rival.query('COMMIT')
+    assert.equal(await appending, { appended: false, head: 3, missed: [entry(2, 'rival'), entry(3, 'rival too')] })
+  } finally {
+    await Promise.allSettled([rival.end(), watcher.end()])
+  }
+  assert.equal(await stored(store), [entry(1), entry(2, 'rival'), entry(3, 'rival too')], 'nothing of the lost append stored')
 })
 
 test("a writer whose first append loses through the lean statement reads what it missed itself, and its command goes through", async ({ open, schema }) => {

@@ -149,7 +149,7 @@ test('a process whose connections are killed with pg_terminate_backend, again an
   await stopAndCheck(context)
 })
 
-test('a lost notification: the LISTEN connection killed, a record appended meanwhile reaches the process anyway', async (context) => {
+test('a lost notification: the session (the connection that listens) killed, a record appended meanwhile reaches the process anyway', async (context) => {
   const { masters, superuserUrl } = context
   const [writer, reader] = masters as [MasterProcess, MasterProcess]
   for (let round = 1; round <= 5; round++) {

@@ -1,7 +1,7 @@
 // How a process on PostgreSQL learns of others' records when its news is disturbed, on the test
 // run's real server: a head learnt while reads fail is not forgotten (the periodic check brings the
 // process up to date once reads work again), and the periodic check alone brings a process up to
-// date while its LISTEN connection cannot come back. A store is told of others' appends, not of
+// date while its session (the connection that listens) cannot come back. A store is told of others' appends, not of
 // its own through its own notifications.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
@@ -22,7 +22,7 @@ test('a head learnt from a notification while reads fail is caught up to once re
   const { url } = await testPostgres()
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
   // One connection for the reader's queries: while the test holds it, its reads time out. Its
-  // LISTEN connection is its own, so the notification still arrives.
+  // session (the connection that listens) is outside the pool, so the notification still arrives.
   const readerPool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 100 })
   readerPool.on('error', () => {})
   const writer = await ChangeSources.open({ postgres: { connectionString: url, schema, pollIntervalMs: POLL_MS } })
@@ -73,7 +73,7 @@ test("a store is told of the others' appends, not of its own through its own not
   }
 })
 
-test('while its LISTEN connection cannot come back, the periodic check alone brings a process up to date', async () => {
+test('while its session cannot come back, the periodic check alone brings a process up to date', async () => {
   const { url, superuserUrl } = await testPostgres()
   const schema = `t_${process.pid}_${randomBytes(4).toString('hex')}`
   const masters = await MasterProcess.start(2, { connectionString: url, schema, pollIntervalMs: POLL_MS }, `follow-${schema}`)
@@ -85,14 +85,14 @@ test('while its LISTEN connection cannot come back, the periodic check alone bri
     await writer.request('find', { name: 'before' })
     await reader.request('catchUp')
     // No new connection for the test role from now on; the connections open stay. The reader's
-    // LISTEN connection is killed and cannot come back, so no notification reaches it.
+    // session (its listening connection) is killed and cannot come back, so no notification reaches it.
     const open = await superuser.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [TEST_ROLE])
     await superuser.query(`ALTER ROLE ${TEST_ROLE} CONNECTION LIMIT ${open.rows[0]!.n - 1}`)
     try {
       assert.is(await terminateBackends(superuserUrl, reader.applicationName, SESSION), 1, 'the reader had one session')
       const id = await writer.request<number>('find', { name: 'while deaf' })
       await until(async () => (await reader.request<Array<{ id: number }>>('state')).some((source) => source.id === id), 'the reader to learn of it')
-      assert.is(await listening(), 0, 'the reader learnt of it without a LISTEN connection')
+      assert.is(await listening(), 0, 'the reader learnt of it without a session')
     } finally {
       await superuser.query(`ALTER ROLE ${TEST_ROLE} CONNECTION LIMIT -1`)
     }
