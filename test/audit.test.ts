@@ -201,10 +201,19 @@ onEachBackend('audit: history', (test) => {
     assert.equal(early.records.map((record) => record.seq), [3, 4])
     assert.equal(early.claims.map((claim) => claim.to?.seq), [5, 6])
 
+    // Up to seq 4, as at({ seq: 4 }) cuts the log: both claims still open, nothing after read.
+    const toFour = await cs.history({ toSeq: 4 })
+    assert.equal(toFour.records.map((record) => record.seq), [1, 2, 3, 4])
+    assert.equal(toFour.claims.map((claim) => [claim.token, claim.to]), [[3, null], [4, null]])
+    assert.equal(await cs.history({ masterid: 13, until: 1_500, toSeq: 5 }), { records: early.records, claims: [early.claims[0]!, { ...early.claims[1]!, to: null }] })
+    assert.equal(await cs.history({ toSeq: 99 }), await cs.history(), 'a seq past the head means the head')
+    assert.equal(await cs.history({ toSeq: 0 }), { records: [], claims: [] })
+
     assert.equal((await cs.history({ name: 'nope' })).records, [])
     assert.is((await cs.history()).records.length, 7)
     await rejectsWith(() => cs.history({ name: 'a', changesourceid: 1 }), ErrorCode.invalidArgument)
     await rejectsWith(() => cs.history({ masterid: 0 }), ErrorCode.invalidArgument)
+    for (const toSeq of [-1, 1.5, '4', Number.NaN]) await rejectsWith(() => cs.history({ toSeq } as never), ErrorCode.invalidArgument)
     await cs.close()
 
     const log = await AuditLog.open(store.where)
@@ -258,6 +267,16 @@ onEachBackend(
     assert.is(!report.ok && report.length, 4)
     assert.match(!report.ok ? report.problem : '', /hash chain/)
     await rejectsWith(() => store.open(), ErrorCode.corruptLog)
+    // The records before the damage can still be asked about.
+    const log = await AuditLog.open(store.where)
+    try {
+      await rejectsWith(() => log.history(), ErrorCode.corruptLog)
+      const before = await log.history({ toSeq: 4 })
+      assert.equal(before.records.map((record) => record.seq), [1, 2, 3, 4])
+      assert.equal(before.claims.map((claim) => [claim.changesourceid, claim.to?.seq ?? null]), [[1, null], [2, null]])
+    } finally {
+      await log.close()
+    }
   })
 
   test('a deleted record: verify names the missing seq', async ({ store }) => {

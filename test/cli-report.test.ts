@@ -5,10 +5,12 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Level } from 'level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ChangeSources } from '../src/index.js'
 import { collectClaimsReport } from '../src/report/collect-claims-report.js'
+import { logKey } from '../src/stores/level/level-log-store.js'
 import { runCli, type CliRun } from './helpers/cli-run.js'
 import { HOUR, T0, writeExampleLog } from './helpers/example-log.js'
 
@@ -74,6 +76,39 @@ test('--since, --until, repeated --changesource and --master narrow the report; 
   assert.equal(report.range, { since: T0 + 1.5 * HOUR, until: T0 + 3.5 * HOUR, from: T0 + 1.5 * HOUR, to: T0 + 3.5 * HOUR })
   assert.equal(report.intervals.map((interval: { token: number }) => interval.token), [3, 4])
   assert.equal(report.state.changeSources.map((changeSource: { masterid: number | null }) => changeSource.masterid), [null, null])
+})
+
+test('a damaged log: the report shows the records before the damage, says where it is, and exits 1', async ({ folder, location }) => {
+  // Record 4 (master 13 claims poller:acme/lib at 14:00) changed after it was written.
+  const db = new Level<string, string>(location)
+  await db.open()
+  await db.put(logKey(4), JSON.stringify({ ...JSON.parse((await db.get(logKey(4)))!), masterid: 99 }))
+  await db.close()
+
+  const json = await runCli(['report', location, '--json'])
+  assert.is(json.code, 1, 'exit 1, as verify on a damaged log')
+  assert.match(json.stderr, /damaged at seq 4: .*hash chain.*the 3 records before it/)
+  const report = JSON.parse(json.stdout)
+  assert.equal([report.verify.ok, report.verify.seq, report.verify.length], [false, 4, 3])
+  assert.is(report.state.seq, 3, 'the state where the whole records end')
+  assert.equal(report.lanes.map((lane: { name: string }) => lane.name), ['poller:acme/app', 'poller:acme/lib'])
+  assert.equal(
+    report.intervals.map((interval: { token: number; masterid: number; ending: string }) => [interval.token, interval.masterid, interval.ending]),
+    [[3, 13, 'held']],
+    'the one claim before the damage, still held where the report ends',
+  )
+
+  const output = join(folder, 'report.html')
+  const written = await runCli(['report', location, '-o', output])
+  assert.is(written.code, 1)
+  assert.match(await readFile(output, 'utf8'), /The log is damaged at seq 4: .*The 3 records before it are whole, and this report shows them/)
+
+  // --until: a time after the damage's ends the report before it; one before it, where it falls.
+  const late = JSON.parse((await runCli(['report', location, '--json', '--until', new Date(T0 + 5 * HOUR).toISOString()])).stdout)
+  assert.is(late.state.seq, 3)
+  const early = JSON.parse((await runCli(['report', location, '--json', '--until', new Date(T0 + HOUR / 2).toISOString()])).stdout)
+  assert.is(early.state.seq, 2)
+  assert.equal(early.intervals, [])
 })
 
 test('bad arguments: one line on stderr, exit 2, and nothing written', async ({ folder, location }) => {

@@ -5,7 +5,7 @@
  */
 import type { ChangeRecord } from '../domain/events.js'
 import { ChangeSourcesError, ClosedError, InvalidArgumentError, ReadFailedError } from '../errors.js'
-import { checkHistoryQuery, collectHistory, type History, type HistoryQuery } from './history.js'
+import { checkHistoryQuery, collectHistory, historyEnd, type History, type HistoryQuery } from './history.js'
 import type { LogStore } from '../stores/log-store.js'
 import { readRecords } from '../log/log-reader.js'
 import { checkTarget, PointInTime, type PointInTimeTarget } from './point-in-time.js'
@@ -89,11 +89,12 @@ export class AuditQueries {
 
   async history(query?: HistoryQuery): Promise<History> {
     if (this.#closed) throw new ClosedError('history')
-    const head = this.#head()
+    const to = historyEnd(query, this.#head())
     return this.#tracked('history', async () => {
-      const state = this.#liveState?.() ?? (await restoreState(this.#store, { seq: head })).state
+      const live = this.#liveState?.()
+      const state = live !== undefined && live.seq === to ? live : (await restoreState(this.#store, { seq: to })).state
       const checked = checkHistoryQuery(query, state)
-      return collectHistory(readRecords(this.#store, { from: 1, to: head }), checked, state)
+      return collectHistory(readRecords(this.#store, { from: 1, to }), checked, state)
     })
   }
 

@@ -18,6 +18,12 @@ export interface HistoryQuery {
   readonly since?: Date | number
   /** Only records before the first one stamped after this time (as at({ time })), and claims taken by then. */
   readonly until?: Date | number
+  /**
+   * The last seq read (default: the head; a later one means the head): the log is cut there as
+   * at({ seq }) cuts it, claims held then stay open, and names are as of it. A log damaged at
+   * seq N can be asked up to N - 1.
+   */
+  readonly toSeq?: number
 }
 
 /** One end of a claim interval: the record that began or ended it. */
@@ -59,7 +65,17 @@ interface CheckedQuery {
   until: number
 }
 
-/** Checks the query and resolves a name to its id with `state` (the state at the head): -1 when no such name. */
+/** The last seq the query reads: its `toSeq`, at most `head`. */
+export function historyEnd(query: unknown, head: number): number {
+  if (query === undefined) return head
+  if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('query', 'an object or undefined', query)
+  const { toSeq } = readOwn(query, 'query', ['toSeq'])
+  if (toSeq === undefined) return head
+  if (typeof toSeq !== 'number' || !Number.isSafeInteger(toSeq) || toSeq < 0) throw new InvalidArgumentError('query.toSeq', 'a seq: a whole number from 0', toSeq)
+  return Math.min(toSeq, head)
+}
+
+/** Checks the query and resolves a name to its id with `state` (the state where the query ends): -1 when no such name. */
 export function checkHistoryQuery(query: unknown, state: ChangeSourcesState): CheckedQuery {
   if (query === undefined) query = {}
   if (typeof query !== 'object' || query === null) throw new InvalidArgumentError('query', 'an object or undefined', query)

@@ -312,6 +312,11 @@ program
           await writeWholeFile(options.output, text)
           process.stderr.write(`wrote ${options.output}: ${report.lanes.length} change sources, ${report.intervals.length} claims, ${report.gaps.length} gaps\n`)
         }
+        if (!report.verify.ok) {
+          // The report shows the log up to the damage; the exit code says it is damaged, as verify's does.
+          process.stderr.write(`the log is damaged at seq ${report.verify.seq}: ${report.verify.problem}; the report shows the ${report.verify.length} records before it\n`)
+          process.exitCode = EXIT_DAMAGED
+        }
       },
     ),
   )

@@ -1,7 +1,8 @@
 /**
- * Asks an audit (AuditLog, or a running ChangeSources) what the claims report needs: the state at
- * the end of the range (at), the claims and records in it (history), the whole log's check (verify);
- * then builds the report (claims-report.ts). Bad arguments are refused before anything is read.
+ * Asks an audit (AuditLog, or a running ChangeSources) what the claims report needs: the whole log's
+ * check (verify), the state at the end of the range (at), the claims and records in it (history);
+ * then builds the report (claims-report.ts). A damaged log is reported up to the last record before
+ * the damage. Bad arguments are refused before anything is read.
  */
 import { InvalidArgumentError } from '../errors.js'
 import type { History, HistoryQuery } from '../audit/history.js'
@@ -41,7 +42,11 @@ export async function collectClaimsReport(audit: ReportAudit, query: ClaimsRepor
     if (!Number.isSafeInteger(masterid) || masterid < 1) throw new InvalidArgumentError('master', 'a whole number from 1', masterid)
   }
 
-  const end = await audit.at(until === undefined ? { seq: audit.head } : { time: until })
+  const verify = await audit.verify()
+  // Up to the damage, when there is some: what came before it is whole, and is what an audit of a
+  // damaged log most needs to see.
+  const last = verify.ok ? audit.head : Math.min(audit.head, verify.seq - 1)
+  const end = until === undefined ? await audit.at({ seq: last }) : await stateAt(audit, until, last, verify)
   const changeSources = await end.getChangeSources()
   const changesourceids = query.changesources?.length
     ? query.changesources.map((wanted) => {
@@ -51,7 +56,7 @@ export async function collectClaimsReport(audit: ReportAudit, query: ClaimsRepor
       })
     : undefined
 
-  const history = await audit.history({ ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }) })
+  const history = await audit.history({ ...(since === undefined ? {} : { since }), ...(until === undefined ? {} : { until }), toSeq: last })
   const registrations = new Map<number, ReportMark>()
   for (const record of history.records) {
     if (record.type === 'ChangeSourceRegistered') registrations.set(record.changesourceid, { seq: record.seq, timestamp: record.timestamp })
@@ -67,6 +72,17 @@ export async function collectClaimsReport(audit: ReportAudit, query: ClaimsRepor
     ...(first === undefined ? {} : { firstRecord: { seq: first.seq, timestamp: first.timestamp } }),
     registrations,
     state: { seq: end.seq, hash: end.hash, timestamp: end.timestamp, changeSources },
-    verify: await audit.verify(),
+    verify,
   })
+}
+
+/**
+ * The state at `until`. On a damaged log it is found as the state at a seq, so that nothing past
+ * the damage is read: history() cuts the log where at({ time: until }) does, and without `since`
+ * it keeps every record up to the cut.
+ */
+async function stateAt(audit: ReportAudit, until: number, last: number, verify: VerifyReport): Promise<PointInTime> {
+  if (verify.ok) return audit.at({ time: until })
+  const cut = await audit.history({ until, toSeq: last })
+  return audit.at({ seq: cut.records.length })
 }

@@ -39,7 +39,7 @@ function verifyLine(report: ClaimsReport): string {
   const verify = report.verify
   return verify.ok
     ? `<p id="verify" class="verify-ok">The log is whole: ${verify.length} records, head hash ${escapeHtml(verify.headHash)}</p>`
-    : `<p id="verify" class="verify-bad">The log is damaged at seq ${verify.seq}: ${escapeHtml(verify.problem)} (the ${verify.length} records before it are whole)</p>`
+    : `<p id="verify" class="verify-bad">The log is damaged at seq ${verify.seq}: ${escapeHtml(verify.problem)}. The ${verify.length} records before it are whole, and this report shows them.</p>`
 }
 
 function stateTable(report: ClaimsReport): string {
