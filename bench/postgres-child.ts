@@ -4,9 +4,12 @@
  * as one JSON line (or, for the receivers, a JSON line per message received) before it exits.
  * Times are process.hrtime (CLOCK_MONOTONIC, one clock for every process of the machine), in µs.
  *
- *   ours-cluster <url> <schema> <name> <callers> <ms>   callers in flight on the process's own change sources
- *   raw-race <url> <table> <rows> <ms>                  batches of rows at the head it expects, as our store appends
- *   raw-free <url> <table> <rows> <ms>                  batches of rows with keys the server assigns: no head
+ *   ours-cluster <url> <schema> <name> <callers> <warmMs> <ms>   callers in flight on the process's own change sources
+ *   raw-race <url> <table> <rows> <warmMs> <ms>                  batches of rows at the head it expects, as our store appends
+ *   raw-free <url> <table> <rows> <warmMs> <ms>                  batches of rows with keys the server assigns: no head
+ *
+ * The cluster modes work for warmMs after `go` before they measure for ms: every process of a run
+ * warms up at once, under the contention it is measured in, and its JIT compiles before the window.
  *   ours-append <url> <schema> <count> <gapMs>          claims and releases, one at a time, a pause between
  *   ours-watch <url> <schema>                           prints `{seq, at}` for each record of changes$
  *   raw-notify <url> <channel> <count> <gapMs>          pg_notify, one at a time, a pause between
@@ -34,19 +37,25 @@ const ready = async (): Promise<void> => {
 }
 
 if (mode === 'ours-cluster') {
-  const [name, callers, ms] = [rest[0]!, Number(rest[1]), Number(rest[2])]
+  const [name, callers, warmMs, ms] = [rest[0]!, Number(rest[1]), Number(rest[2]), Number(rest[3])]
   const store = new CountingStore(await PostgresLogStore.open({ connectionString: url, schema: target }, { sync: true }))
   const cs = await ChangeSources.open({ store })
   const ids = await Promise.all(Array.from({ length: callers }, (_, index) => cs.findChangeSourceId(`${name}-${index}`)))
   // Warm up: a claim and a release of each.
   await Promise.all(ids.map(async (id) => (await cs.setChangeSourceMaster(id, 1), await cs.setChangeSourceMaster(id, null))))
   await ready()
-  const before = { appends: store.appends, lost: store.lost, appended: store.appended }
+  const measureFrom = nowUs() + warmMs * 1000
+  const deadline = measureFrom + ms * 1000
+  let before = { appends: 0, lost: 0, appended: 0, at: 0 }
+  const measuring = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      before = { appends: store.appends, lost: store.lost, appended: store.appended, at: nowUs() }
+      resolve()
+    }, warmMs),
+  )
   const latencies: number[] = []
   // Calls refused with AppendConflictError (their batch lost the race for the head too many times in a row).
   let conflicts = 0
-  const start = nowUs()
-  const deadline = start + ms * 1000
   await Promise.all(
     ids.map(async (id) => {
       let claimed = false
@@ -55,15 +64,16 @@ if (mode === 'ours-cluster') {
         try {
           await cs.setChangeSourceMaster(id, claimed ? null : 1)
           claimed = !claimed
-          latencies.push(nowUs() - t)
+          if (t >= measureFrom) latencies.push(nowUs() - t)
         } catch (error) {
           if ((error as { code?: string }).code !== 'CHANGESOURCES_APPEND_CONFLICT') throw error
-          conflicts += 1
+          if (t >= measureFrom) conflicts += 1
         }
       }
     }),
   )
-  const us = nowUs() - start
+  await measuring
+  const us = nowUs() - before.at
   print({
     records: store.appended - before.appended,
     us,
@@ -76,7 +86,7 @@ if (mode === 'ours-cluster') {
   await cs.close()
   await store.close()
 } else if (mode === 'raw-race' || mode === 'raw-free') {
-  const [rows, ms] = [Number(rest[0]), Number(rest[1])]
+  const [rows, warmMs, ms] = [Number(rest[0]), Number(rest[1]), Number(rest[2])]
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   const values = Array.from({ length: rows }, (_, row) => rawValue(row + 1))
@@ -109,6 +119,8 @@ if (mode === 'ours-cluster') {
   const append = mode === 'raw-race' ? race : free
   for (let warm = 0; warm < 10; warm++) await append()
   await ready()
+  const warmUntil = nowUs() + warmMs * 1000
+  while (nowUs() < warmUntil) await append()
   let appends = 0
   let lost = 0
   const start = nowUs()

@@ -63,10 +63,11 @@ export interface ClusterFigure {
 export type ClusterKind = 'ours' | 'raw-race' | 'raw-free'
 
 /**
- * One run: `processes` processes writing for `ms` on one log. Ours: `callers` calls in flight in
- * each, on its own change sources. Raw: one connection each, appending `callers` rows a statement.
+ * One run: `processes` processes writing on one log, warming up together for `warmMs`, then measured
+ * for `ms`. Ours: `callers` calls in flight in each, on its own change sources. Raw: one connection
+ * each, appending `callers` rows a statement.
  */
-export async function clusterRun(url: string, kind: ClusterKind, processes: number, callers: number, ms: number): Promise<ClusterFigure> {
+export async function clusterRun(url: string, kind: ClusterKind, processes: number, callers: number, warmMs: number, ms: number): Promise<ClusterFigure> {
   const schema = schemaName(kind.replace('-', '_'))
   const table = `"${schema}".raw`
   await withClient(url, async (client) => {
@@ -77,7 +78,7 @@ export async function clusterRun(url: string, kind: ClusterKind, processes: numb
   })
   try {
     const argsList = Array.from({ length: processes }, (_, index) =>
-      kind === 'ours' ? ['ours-cluster', url, schema, `master${index}`, String(callers), String(ms)] : [kind, url, table, String(callers), String(ms)],
+      kind === 'ours' ? ['ours-cluster', url, schema, `master${index}`, String(callers), String(warmMs), String(ms)] : [kind, url, table, String(callers), String(warmMs), String(ms)],
     )
     const children = await startAll(argsList)
     for (const child of children) child.process.stdin.write('go\n')
