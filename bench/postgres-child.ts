@@ -7,13 +7,13 @@
  *   ours-cluster <url> <schema> <name> <callers> <warmMs> <ms>   callers in flight on the process's own change sources
  *   raw-race <url> <table> <rows> <warmMs> <ms>                  batches of rows at the head it expects, as our store appends
  *   raw-free <url> <table> <rows> <warmMs> <ms>                  batches of rows with keys the server assigns: no head
+ *   ours-append <url> <schema> <count> <gapMs>                   claims and releases, one at a time, a pause between
+ *   ours-watch <url> <schema>                                    prints `{seq, at}` for each record of changes$
+ *   raw-notify <url> <channel> <count> <gapMs>                   pg_notify, one at a time, a pause between
+ *   raw-listen <url> <channel>                                   prints `{seq, at}` for each notification
  *
  * The cluster modes work for warmMs after `go` before they measure for ms: every process of a run
  * warms up at once, under the contention it is measured in, and its JIT compiles before the window.
- *   ours-append <url> <schema> <count> <gapMs>          claims and releases, one at a time, a pause between
- *   ours-watch <url> <schema>                           prints `{seq, at}` for each record of changes$
- *   raw-notify <url> <channel> <count> <gapMs>          pg_notify, one at a time, a pause between
- *   raw-listen <url> <channel>                          prints `{seq, at}` for each notification
  */
 import { createInterface } from 'node:readline'
 import pg from 'pg'
