@@ -150,6 +150,11 @@ test('verify: exit 0 with the length and head hash; after tampering, exit 1 and 
   assert.equal(JSON.parse((await run(['verify', location, '--json'])).stdout).seq, 4)
   // The other commands refuse a damaged log in one line, and point at verify.
   assertUserError(await run(['history', location]), 1, /seq 4.*verify/)
+  // Up to the record before the damage, history answers: both claims of master 13, still held there.
+  const before = await run(['history', location, '--to', '3', '--json'])
+  assert.is(before.code, 0, before.stderr)
+  assert.equal(JSON.parse(before.stdout).claims.map((claim: { token: number; to: unknown }) => [claim.token, claim.to]), [[3, null]])
+  assertUserError(await run(['history', location, '--to', '0']), 2, /--to/)
 })
 
 test('export | import: the copy verifies with the same head hash; import refuses a non-empty location and a broken chain', async ({ folder, location }) => {

@@ -236,6 +236,7 @@ program
   .option('--master <id>', 'only this master', wholeNumberFrom1('an id'))
   .option('--since <time>', 'only from this ISO time on', parseTime)
   .option('--until <time>', 'only up to this ISO time', parseTime)
+  .option('--to <seq>', 'read the log only up to this seq (default the head): on a damaged log, the seq before the damage', wholeNumberFrom1('a seq'))
   .option('--records', 'also list the matching records')
   .option(...json)
   .option(...copy)
@@ -244,7 +245,7 @@ program
     action(
       async (
         location: string,
-        options: Common & { changesource?: string; master?: number; since?: number; until?: number; records?: boolean },
+        options: Common & { changesource?: string; master?: number; since?: number; until?: number; to?: number; records?: boolean },
       ) => {
         await withLog(location, options, 'reading', async (log) => {
           const source = options.changesource
@@ -253,6 +254,7 @@ program
             ...(options.master === undefined ? {} : { masterid: options.master }),
             ...(options.since === undefined ? {} : { since: options.since }),
             ...(options.until === undefined ? {} : { until: options.until }),
+            ...(options.to === undefined ? {} : { toSeq: options.to }),
           })
           const now = Date.now()
           if (options.json) {
